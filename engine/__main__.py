@@ -1,0 +1,78 @@
+"""``python -m engine run --config resolved.json --run-dir DIR [--resume]``.
+
+Exit codes: 0 finished, 1 failed (a run_failed event says why), 2 bad arguments or
+config, 130 cancelled (after a checkpoint and a run_cancelled event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from engine.config import ConfigError, config_from_dict
+from engine.events import Emitter
+from engine.protocol import RunCancelled, RunFailed
+
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="Run one experiment and stream JSON-lines events on stdout.")
+    run.add_argument("--config", required=True, type=Path, help="Resolved config (JSON or TOML).")
+    run.add_argument("--run-dir", required=True, type=Path, help="Checkpoints and teacher caches go here.")
+    run.add_argument("--resume", action="store_true", help="Continue from the last completed phase.")
+    return parser.parse_args(argv)
+
+
+def _load(path: Path) -> object:
+    from engine.config import load_config
+
+    if path.suffix == ".toml":
+        return load_config(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", str(path), "an existing resolved config") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(str(path), "(syntax)", exc.msg, f"valid JSON (line {exc.lineno})") from None
+    return config_from_dict(raw, str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        config = _load(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    emitter = Emitter(step_every_s=config.train.step_every_s)  # type: ignore[attr-defined]
+    # Imported late: torch is slow to import and a bad config should fail fast.
+    from engine.experiment import run_experiment
+    from engine.runtime import Cancelled, CancelToken
+
+    token = CancelToken()
+    token.install()
+    try:
+        run_experiment(config, args.run_dir, emitter, resume=args.resume, cancel=token)  # type: ignore[arg-type]
+    except Cancelled as exc:
+        emitter.emit(RunCancelled(checkpoint=str(exc.args[1]) if len(exc.args) > 1 else None))
+        return EXIT_CANCELLED
+    except MemoryError:
+        emitter.emit(RunFailed(message="out of memory", traceback=traceback.format_exc(), kind="oom"))
+        return EXIT_FAILED
+    except Exception as exc:  # every failure becomes an event and a non-zero exit
+        kind = "oom" if "out of memory" in str(exc).lower() else "exception"
+        emitter.emit(RunFailed(message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), kind=kind))
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

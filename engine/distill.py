@@ -1,0 +1,57 @@
+"""The two pieces of LLMD4Rec's distillation that are pure tensor maths: the rank-based
+sample weights and the temperature-scaled KL over the full item set.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def target_rank(logits: torch.Tensor, targets: torch.Tensor, exclude_padding: bool = True) -> torch.Tensor:
+    """1-based rank of each target under logits [N, I+1]: 1 + the number of items scored
+    strictly higher (ties resolve in the target's favour). Column 0 (padding) never counts."""
+    scores = logits.detach()
+    if exclude_padding:
+        scores = scores.clone()
+        scores[:, 0] = float("-inf")
+    truth = scores.gather(1, targets.view(-1, 1))
+    return (scores > truth).sum(dim=1) + 1
+
+
+def sample_weights(student_rank: torch.Tensor, teacher_rank: torch.Tensor) -> torch.Tensor:
+    """w = 1 + (r_s - r_t) / r_t when the teacher ranks the truth better (r_s > r_t),
+    else 1 - (r_t - r_s) / r_s; clipped to [0, 2]. w1 uses (s=LLM, t=CRM), w2 (s=CRM, t=LLM)."""
+    rs = student_rank.to(torch.float64)
+    rt = teacher_rank.to(torch.float64)
+    w = torch.where(rs > rt, 1.0 + (rs - rt) / rt, 1.0 - (rt - rs) / rs)
+    return w.clamp(0.0, 2.0).to(torch.float32)
+
+
+def kl_teacher_student(
+    teacher_logits: torch.Tensor,
+    student_logits: torch.Tensor,
+    temperature: float,
+    t_squared: bool = True,
+) -> torch.Tensor:
+    """Per-sample KL(softmax(z_t/T) || softmax(z_s/T)) over all items, padding excluded.
+    The teacher side carries no gradient. Multiplied by T^2 when t_squared."""
+    t = teacher_logits.detach()[:, 1:].float() / temperature
+    s = student_logits[:, 1:].float() / temperature
+    log_p_t = F.log_softmax(t, dim=1)
+    log_p_s = F.log_softmax(s, dim=1)
+    kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
+    return kl * (temperature**2) if t_squared else kl
+
+
+def histogram(values: torch.Tensor, edges: list[float]) -> list[int]:
+    """Counts of values in fixed bins; the last bin includes its right edge."""
+    v = values.detach().float().flatten().cpu()
+    e = torch.tensor(edges, dtype=torch.float32)
+    idx = torch.bucketize(v, e, right=True) - 1
+    idx = idx.clamp(0, len(edges) - 2)
+    inside = (v >= e[0]) & (v <= e[-1])
+    return torch.bincount(idx[inside], minlength=len(edges) - 1).tolist()
+
+
+WEIGHT_EDGES = [i * 0.1 for i in range(21)]  # fixed bins over [0, 2]

@@ -1,0 +1,1 @@
+"""Recommender modules (no I/O, no training loops)."""

@@ -1,0 +1,254 @@
+"""The engine -> worker event protocol: one JSON object per stdout line.
+
+Standard library only. Every event carries the protocol version ``v``, its ``type`` and a
+wall-clock ``ts``; the rest are the fields of its dataclass below. ``encode`` and
+``decode`` are the only pair that touch the wire format. ``decode`` never raises on bad
+input: a malformed or unknown line comes back as a ``BadLine`` saying what was wrong, so
+a reader logs it and carries on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+VERSION = 1
+
+Metrics = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = "event"
+    ts: float = field(default_factory=time.time, kw_only=True)
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """Once per engine process (a resumed attempt sends it again, with resumed=True)."""
+
+    type: ClassVar[str] = "run_started"
+    config_hash: str
+    resumed: bool = False
+    versions: dict[str, str] = field(default_factory=dict)
+    device: str = "cpu"
+    params: dict[str, int] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PhaseStarted(Event):
+    type: ClassVar[str] = "phase_started"
+    round: int
+    phase: str  # "crm" or "llm"
+    teacher: str | None = None  # "crm", "llm" or None when the model trains alone
+    epochs: int = 0
+
+
+@dataclass(frozen=True)
+class Step(Event):
+    """Throttled training progress inside an epoch."""
+
+    type: ClassVar[str] = "step"
+    round: int
+    phase: str
+    epoch: int
+    step: int
+    losses: Metrics  # ce, kl, wkl, total
+    lr: float = 0.0
+    samples_per_s: float = 0.0
+    progress: float = 0.0  # fraction of the epoch done
+
+
+@dataclass(frozen=True)
+class EpochEnd(Event):
+    type: ClassVar[str] = "epoch_end"
+    round: int
+    phase: str
+    epoch: int
+    losses: Metrics
+    valid: Metrics = field(default_factory=dict)
+    seconds: float = 0.0
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class Eval(Event):
+    """Metrics of one model on one split after a phase (or at the end)."""
+
+    type: ClassVar[str] = "eval"
+    round: int
+    phase: str
+    model: str  # "crm" or "llm"
+    split: str  # "valid" or "test"
+    metrics: Metrics
+    users: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Weights(Event):
+    """Distribution of the sample weights w1 (LLM phase) or w2 (CRM phase) in one epoch."""
+
+    type: ClassVar[str] = "weights"
+    round: int
+    phase: str
+    epoch: int
+    name: str  # "w1" or "w2"
+    edges: list[float]
+    counts: list[int]
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class Params(Event):
+    """Histogram of one trained tensor at the end of a phase."""
+
+    type: ClassVar[str] = "params"
+    round: int
+    phase: str
+    name: str
+    edges: list[float]
+    counts: list[int]
+    mean: float
+    std: float
+    numel: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpoint(Event):
+    type: ClassVar[str] = "checkpoint"
+    round: int
+    phase: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RoundEnd(Event):
+    type: ClassVar[str] = "round_end"
+    round: int
+    metrics: dict[str, Metrics]  # model -> test metrics after the round
+
+
+@dataclass(frozen=True)
+class Log(Event):
+    type: ClassVar[str] = "log"
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    type: ClassVar[str] = "run_finished"
+    metrics: dict[str, Metrics]  # model -> final test metrics
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunCancelled(Event):
+    """The engine stopped on request after saving what it could resume from."""
+
+    type: ClassVar[str] = "run_cancelled"
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFailed(Event):
+    type: ClassVar[str] = "run_failed"
+    message: str
+    traceback: str = ""
+    kind: str = "exception"  # exception or oom
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        RunStarted,
+        PhaseStarted,
+        Step,
+        EpochEnd,
+        Eval,
+        Weights,
+        Params,
+        Checkpoint,
+        RoundEnd,
+        Log,
+        RunFinished,
+        RunCancelled,
+        RunFailed,
+    )
+}
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that is not a valid event; ``reason`` says why."""
+
+    line: str
+    reason: str
+
+
+def encode(event: Event) -> str:
+    """One event as a single JSON line (no trailing newline)."""
+    body = dataclasses.asdict(event)
+    return json.dumps({"v": VERSION, "type": event.type, **body}, separators=(",", ":"))
+
+
+_SIMPLE = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}
+
+
+def _type_ok(tp: Any, value: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(a, value) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if origin is list or tp is list:
+        return isinstance(value, list)
+    if tp is Any:
+        return True
+    allowed = _SIMPLE.get(tp)
+    if allowed is None:
+        return True
+    if tp is not bool and isinstance(value, bool):
+        return False
+    return isinstance(value, allowed)
+
+
+def decode(line: str) -> Event | BadLine:
+    """Parse one line; never raises. Unknown fields of a known type are ignored."""
+    text = line.strip()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return BadLine(text, f"not JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(raw, dict):
+        return BadLine(text, "not a JSON object")
+    version = raw.get("v")
+    if version != VERSION:
+        return BadLine(text, f"protocol version {version!r}, expected {VERSION}")
+    cls = EVENT_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        return BadLine(text, f"unknown event type {raw.get('type')!r}")
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if no_default:
+                return BadLine(text, f"{cls.type}: missing field {f.name!r}")
+            continue
+        value = raw[f.name]
+        if not _type_ok(hints[f.name], value):
+            return BadLine(text, f"{cls.type}.{f.name} = {value!r} has the wrong type")
+        kwargs[f.name] = value
+    return cls(**kwargs)

@@ -1,0 +1,52 @@
+"""The `llmd4rec` command: one Typer app with a sub-app per noun.
+
+Every listing has a --json (and where tabular, --csv) twin so scripts never scrape tables.
+Torch is never imported here; engine work happens in `python -m engine` subprocesses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmd4rec_tui.cli.common import State
+from llmd4rec_tui.cli.data_cmd import data_app
+from llmd4rec_tui.cli.models_cmd import models_app
+from llmd4rec_tui.cli.queue_cmd import queue_app
+from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.tui_cmd import open_tui
+from llmd4rec_tui.cli.worker_cmd import worker
+from llmd4rec_tui.settings import ENV_DB
+
+app = typer.Typer(
+    name="llmd4rec",
+    help="Queue, run, watch and compare LLM <-> CRM mutual distillation experiments.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(queue_app, name="queue")
+app.add_typer(runs_app, name="runs")
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+app.command("worker")(worker)
+app.command("tui")(open_tui)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar=ENV_DB, help="SQLAlchemy URL or SQLite path [default: ./runs.db]."),
+    ] = None,
+) -> None:
+    """Without a command, open the TUI."""
+    ctx.obj = State(db)
+    if ctx.invoked_subcommand is None:
+        open_tui(ctx)
+
+
+def main() -> None:
+    app()
