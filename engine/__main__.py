@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from engine.config import ConfigError, config_from_dict
+from engine.config import Config, ConfigError, config_from_dict
 from engine.events import Emitter
 from engine.protocol import RunCancelled, RunFailed
 
@@ -30,7 +30,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load(path: Path) -> object:
+def _load(path: Path) -> Config:
     from engine.config import load_config
 
     if path.suffix == ".toml":
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    emitter = Emitter(step_every_s=config.train.step_every_s)  # type: ignore[attr-defined]
+    emitter = Emitter(step_every_s=config.train.step_every_s)
     # Imported late: torch is slow to import and a bad config should fail fast.
     from engine.experiment import run_experiment
     from engine.runtime import Cancelled, CancelToken
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     token = CancelToken()
     token.install()
     try:
-        run_experiment(config, args.run_dir, emitter, resume=args.resume, cancel=token)  # type: ignore[arg-type]
+        run_experiment(config, args.run_dir, emitter, resume=args.resume, cancel=token)
     except Cancelled as exc:
         emitter.emit(RunCancelled(checkpoint=str(exc.args[1]) if len(exc.args) > 1 else None))
         return EXIT_CANCELLED

@@ -44,7 +44,7 @@ def _f(default: Any, help: str, **checks: Any) -> Any:
     """A field with help text and optional checks (min, max, choices are in the type)."""
     meta = {"help": help, **checks}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda d=default: copy.deepcopy(d), metadata=meta)
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 

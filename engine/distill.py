@@ -4,6 +4,9 @@ sample weights and the temperature-scaled KL over the full item set.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 import torch
 import torch.nn.functional as F
 
@@ -55,3 +58,26 @@ def histogram(values: torch.Tensor, edges: list[float]) -> list[int]:
 
 
 WEIGHT_EDGES = [i * 0.1 for i in range(21)]  # fixed bins over [0, 2]
+
+
+class Teacher(Protocol):
+    """A frozen model's logits for training samples, looked up by sample key.
+
+    Returns (rows, logits): ``rows`` indexes the keys the teacher has logits for (a
+    cached LLM teacher covers only the LLM's capped samples; a live CRM teacher covers
+    all), ``logits`` is [len(rows), num_items + 1] without gradient.
+    """
+
+    def logits_for(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+@dataclass(frozen=True)
+class DistillTerm:
+    """How the student listens to the teacher in one phase."""
+
+    teacher: Teacher
+    temperature: float
+    coef: float  # gamma in the LLM phase, beta in the CRM phase
+    t_squared: bool = True
+    use_weights: bool = True  # False is the 'w/o w' ablation (w = 1)
+    weight_name: str = "w1"  # w1 when the LLM is the student, w2 when the CRM is

@@ -14,11 +14,35 @@ import numpy as np
 
 from engine.data.dataset import SequenceDataset
 
-_WORDS = (
-    "red blue green quiet loud lost found night day river stone glass iron paper silver "
-    "golden hidden broken last first little great wild calm dark bright"
-).split()
-_NOUNS = "city garden road house storm dream song winter summer ship tower forest".split()
+_WORDS = [
+    "red",
+    "blue",
+    "green",
+    "quiet",
+    "loud",
+    "lost",
+    "found",
+    "night",
+    "day",
+    "river",
+    "stone",
+    "glass",
+    "iron",
+    "paper",
+    "silver",
+    "golden",
+    "hidden",
+    "broken",
+    "last",
+    "first",
+    "little",
+    "great",
+    "wild",
+    "calm",
+    "dark",
+    "bright",
+]
+_NOUNS = ["city", "garden", "road", "house", "storm", "dream", "song", "winter", "summer", "ship", "tower", "forest"]
 
 
 def make_synthetic(users: int = 300, items: int = 120, length: int = 20, seed: int = 0) -> SequenceDataset:

@@ -59,9 +59,7 @@ class Run(Base):
     environment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     protocol: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    summary: Mapped[RunSummary | None] = relationship(
-        back_populates="run", cascade="all, delete-orphan", uselist=False
-    )
+    summary: Mapped[RunSummary | None] = relationship(back_populates="run", cascade="all, delete-orphan", uselist=False)
 
     __table_args__ = (Index("ix_runs_claim", "status", "priority", "enqueued_at", "id"),)
 
