@@ -49,6 +49,7 @@ class PhaseStarted(Event):
     phase: str  # "crm" or "llm"
     teacher: str | None = None  # "crm", "llm" or None when the model trains alone
     epochs: int = 0
+    teacher_cache: dict[str, Any] = field(default_factory=dict)  # samples, bytes, where, seconds
 
 
 @dataclass(frozen=True)

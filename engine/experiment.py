@@ -1,0 +1,247 @@
+"""One experiment from config to final metrics: the phases of engine.schedule, each
+trained by engine.trainer, evaluated, checkpointed and reported as events."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.checkpoint import Checkpoints, RunState
+from engine.config import Config
+from engine.data import SequenceDataset, load_dataset
+from engine.distill import DistillTerm, Teacher
+from engine.evaluate import evaluate
+from engine.events import Emitter
+from engine.params import param_histograms
+from engine.protocol import Checkpoint, Eval, PhaseStarted, RoundEnd, RunFinished, RunStarted
+from engine.runtime import Cancelled, CancelToken, pick_device, rng_state, seed_everything, set_rng_state
+from engine.schedule import Phase, plan_phases
+from engine.teachers import CachedTeacher, LiveTeacher
+from engine.trainer import PhaseSettings, train_phase
+
+log = logging.getLogger(__name__)
+
+Metrics = dict[str, float]
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "peft", "numpy"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def evaluation_protocol(config: Config, data: SequenceDataset) -> dict[str, Any]:
+    """What a metric means; results under different protocols are never ranked together."""
+    return {
+        "split": "leave-one-out",
+        "ranking": "full",
+        "mask_history": config.eval.mask_history,
+        "dataset": data.name,
+        "dataset_hash": data.fingerprint,
+        "ks": list(config.eval.ks),
+    }
+
+
+class Models:
+    """The CRM and (when the run needs it) the LLM, built lazily and rebuilt on restart."""
+
+    def __init__(self, config: Config, data: SequenceDataset, device: torch.device) -> None:
+        self.config, self.data, self.device = config, data, device
+        self.crm = self._build_crm()
+        self.llm = self._build_llm() if config.trains_llm else None
+
+    def _build_crm(self) -> Any:
+        from engine.models.crm import build_crm
+
+        return build_crm(self.config, self.data, device=self.device)
+
+    def _build_llm(self) -> Any:
+        from engine.models.llm import build_llm
+
+        return build_llm(self.config, self.data, self.crm.item_embeddings(), device=self.device)
+
+    def get(self, name: str) -> Any:
+        model = self.crm if name == "crm" else self.llm
+        assert model is not None, f"the {name} is not part of this run"
+        return model
+
+    def restart(self, name: str) -> None:
+        if name == "crm":
+            self.crm = self._build_crm()
+        else:
+            self.llm = self._build_llm()
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
+        crm_state = {k: v.detach().cpu().clone() for k, v in self.crm.state_dict().items()}
+        llm_state = None if self.llm is None else self.llm.trainable_state()
+        return crm_state, llm_state
+
+    def load(self, state: RunState) -> None:
+        if state.crm is not None:
+            self.crm.load_state_dict(state.crm)
+        if state.llm is not None and self.llm is not None:
+            self.llm.load_trainable_state(state.llm)
+
+    def parameter_counts(self) -> dict[str, int]:
+        counts = {"crm_trainable": sum(p.numel() for p in self.crm.trainable_parameters())}
+        if self.llm is not None:
+            counts.update({f"llm_{k}": v for k, v in self.llm.parameter_counts().items()})
+        return counts
+
+
+def run_experiment(
+    config: Config, run_dir: Path, emitter: Emitter, resume: bool = False, cancel: CancelToken | None = None
+) -> dict[str, Metrics]:
+    """Train, distil and evaluate as the config says; returns the final test metrics per model."""
+    started = time.perf_counter()
+    cancel = cancel or CancelToken()
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    seed_everything(config.run.seed)
+    device = pick_device(config.train.device)
+    data = load_dataset(config.data)
+    phases = plan_phases(config)
+    checkpoints = Checkpoints(run_dir)
+    loaded = checkpoints.load(config.hash()) if resume else None
+    state = loaded or RunState(config_hash=config.hash())
+
+    models = Models(config, data, device)
+    if loaded is not None:
+        models.load(loaded)
+        set_rng_state(loaded.rng)
+    emitter.emit(
+        RunStarted(
+            config_hash=config.hash(),
+            resumed=loaded is not None,
+            versions=package_versions(),
+            device=str(device),
+            params=models.parameter_counts(),
+            dataset=data.stats(),
+            protocol=evaluation_protocol(config, data),
+        )
+    )
+    latest: dict[str, Metrics] = {k: v for k, v in state.history.get("latest", {}).items()}
+    frozen_llm_teacher: Teacher | None = None  # one_way keeps L0's logits for every round
+    last_checkpoint = checkpoints.latest()
+
+    try:
+        for index in range(state.next_phase, len(phases)):
+            phase = phases[index]
+            cancel.check()
+            if phase.round > 0 and not config.distill.warm_start:
+                models.restart(phase.model)
+            student = models.get(phase.model)
+            if phase.model == "llm" and (phase.round == 0 or config.distill.refresh_embeddings):
+                student.set_item_embeddings(models.crm.item_embeddings())
+            distill, cache_info = None, {}
+            if phase.teacher is not None:
+                if phase.teacher == "llm" and config.distill.mode == "one_way" and frozen_llm_teacher is not None:
+                    teacher = frozen_llm_teacher
+                else:
+                    teacher = build_teacher(config, data, models.get(phase.teacher), phase.teacher, run_dir)
+                if phase.teacher == "llm" and config.distill.mode == "one_way":
+                    frozen_llm_teacher = teacher
+                cache_info = _cache_info(teacher)
+                distill = make_distill_term(config, phase, teacher)
+            emitter.emit(
+                PhaseStarted(
+                    round=phase.round,
+                    phase=phase.model,
+                    teacher=phase.teacher,
+                    epochs=config.train.crm_epochs if phase.model == "crm" else config.train.llm_epochs,
+                    teacher_cache=cache_info,
+                )
+            )
+            settings = PhaseSettings.from_config(config, phase.model, device=device)
+            train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
+            test = evaluate(
+                student,
+                data,
+                "test",
+                ks=config.eval.ks,
+                batch_size=config.eval.batch_size,
+                mask_history=config.eval.mask_history,
+            )
+            latest[phase.model] = test.metrics
+            emitter.emit(
+                Eval(
+                    round=phase.round,
+                    phase=phase.model,
+                    model=phase.model,
+                    split="test",
+                    metrics=test.metrics,
+                    users=test.users,
+                    seconds=test.seconds,
+                )
+            )
+            for event in param_histograms(student, phase.round, phase.model):
+                emitter.emit(event)
+            if phase.ends_round:
+                emitter.emit(RoundEnd(round=phase.round, metrics={k: dict(v) for k, v in latest.items()}))
+            state.history.setdefault(str(phase.round), {})[phase.model] = test.metrics
+            state.history["latest"] = latest
+            state.next_phase = index + 1
+            state.crm, state.llm = models.state()
+            state.rng = rng_state()
+            last_checkpoint = checkpoints.save(state)
+            emitter.emit(Checkpoint(round=phase.round, phase=phase.model, path=str(last_checkpoint)))
+    except Cancelled:
+        raise Cancelled("cancel requested", str(last_checkpoint) if last_checkpoint else None) from None
+
+    emitter.emit(RunFinished(metrics=latest, seconds=time.perf_counter() - started))
+    return latest
+
+
+def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, run_dir: Path) -> Teacher:
+    """The CRM teacher runs live (cheap); the LLM teacher covers the LLM's sample keys,
+    computed once per phase unless distill.teacher_cache = 'off'."""
+    model.eval()
+    if name == "crm":
+        return LiveTeacher(model, data, config.data.max_seq_len)
+    keys = data.llm_samples(config.data.llm_samples_per_user)
+    if config.distill.teacher_cache == "off":
+        return LiveTeacher(model, data, config.data.llm_max_history, covered=keys)
+    return CachedTeacher.build(
+        model,
+        data,
+        keys,
+        config.data.llm_max_history,
+        batch_size=max(1, config.train.llm_batch_size * 2),
+        mode=config.distill.teacher_cache,
+        run_dir=run_dir,
+    )
+
+
+def _cache_info(teacher: Teacher) -> dict[str, Any]:
+    if isinstance(teacher, CachedTeacher):
+        return {
+            "samples": int(len(teacher._keys)),
+            "bytes": int(teacher.nbytes),
+            "where": teacher.where,
+            "seconds": round(teacher.seconds, 3),
+        }
+    return {"where": "live"}
+
+
+def make_distill_term(config: Config, phase: Phase, teacher: Teacher) -> DistillTerm:
+    d = config.distill
+    llm_student = phase.model == "llm"
+    return DistillTerm(
+        teacher=teacher,
+        temperature=d.t1 if llm_student else d.t2,
+        coef=d.gamma if llm_student else d.beta,
+        t_squared=d.t_squared,
+        use_weights=d.sample_weights,
+        weight_name="w1" if llm_student else "w2",
+    )
+
