@@ -71,6 +71,8 @@ class DataSection:
     time_column: str = _f("timestamp", "Timestamp column name in data.path.")
     rating_column: str = _f("rating", "Rating column name (used only with min_rating).")
     title_column: str = _f("movie_title", "Title column name in the item file.")
+    year_column: str = _f("release_year", "Optional year column in the item file (appended to titles).")
+    genre_column: str = _f("genre", "Optional genre column in the item file (space- or |-separated).")
     min_rating: float | None = _f(None, "Keep interactions rated at least this; none keeps all.")
     user_core: int = _f(0, "Iterated k-core: drop users with fewer interactions (0 = off).", min=0)
     item_core: int = _f(0, "Iterated k-core: drop items with fewer interactions (0 = off).", min=0)
@@ -110,6 +112,7 @@ class LLMSection:
         "ids", "History as soft ID tokens, title text, or title text then soft token."
     )
     padding_side: Literal["left", "right"] = _f("left", "Where batches are padded.")
+    max_title_tokens: int = _f(12, "Title tokens kept per history item (prompt modes titles, hybrid).", min=1)
     lora_r: int = _f(8, "LoRA rank.", min=1)
     lora_alpha: int = _f(16, "LoRA alpha.", min=1)
     lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=0.99)

@@ -48,6 +48,8 @@ class SequenceDataset:
     item_ids: list[str] = field(default_factory=list)  # original ids, index = item id
     fingerprint: str = ""  # hash of the input files and the preprocessing config
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    item_genres: list[str] = field(default_factory=list)  # index = item id; "" where unknown
+    time_range: tuple[float, float] | None = None  # first and last timestamp kept
 
     @property
     def num_users(self) -> int:
@@ -98,5 +100,7 @@ class SequenceDataset:
             "seq_len_max": int(lengths.max()) if len(lengths) else 0,
             "density": interactions / max(1, self.num_users * self.num_items),
             "items_with_text": sum(1 for t in self.item_text[1:] if t),
+            "time_min": self.time_range[0] if self.time_range else None,
+            "time_max": self.time_range[1] if self.time_range else None,
             "fingerprint": self.fingerprint,
         }

