@@ -1,0 +1,48 @@
+"""Ranking metrics from the 1-based rank of each user's target item.
+
+Tie rule: a target's rank is 1 + the number of items scored *strictly* higher, so items
+tied with the target do not push it down (the same rule as engine.distill.target_rank,
+so the distillation weights and the reported metrics agree on what a rank is). The rule
+is optimistic: a model that scores every item equally ranks every target first, so the
+models' scores must be tie-free in practice (real-valued dot products are).
+
+- HR@k: 1 when rank <= k.
+- NDCG@k: 1 / log2(rank + 1) when rank <= k (one relevant item, so the ideal DCG is 1).
+- MRR: 1 / rank over the full ranking (no cut-off).
+Each function returns the per-user values; ``summarise`` averages them into named metrics.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def ranks_from_scores(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """1 + number of items scored strictly higher than each target; scores [U, I], targets [U]."""
+    truth = scores.gather(1, targets.view(-1, 1))
+    return (scores > truth).sum(dim=1) + 1
+
+
+def hit_rate(ranks: torch.Tensor, k: int) -> torch.Tensor:
+    return (ranks <= k).to(torch.float64)
+
+
+def ndcg(ranks: torch.Tensor, k: int) -> torch.Tensor:
+    gain = 1.0 / torch.log2(ranks.to(torch.float64) + 1.0)
+    return torch.where(ranks <= k, gain, torch.zeros_like(gain))
+
+
+def reciprocal_rank(ranks: torch.Tensor) -> torch.Tensor:
+    return 1.0 / ranks.to(torch.float64)
+
+
+def summarise(ranks: torch.Tensor, ks: list[int]) -> dict[str, float]:
+    """Mean HR@k, NDCG@k for each k and MRR, keyed 'hr@10', 'ndcg@10', 'mrr'."""
+    if ranks.numel() == 0:
+        raise ValueError("cannot summarise metrics over zero users")
+    out: dict[str, float] = {}
+    for k in sorted(ks):
+        out[f"hr@{k}"] = float(hit_rate(ranks, k).mean())
+        out[f"ndcg@{k}"] = float(ndcg(ranks, k).mean())
+    out["mrr"] = float(reciprocal_rank(ranks).mean())
+    return out

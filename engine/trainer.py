@@ -1,0 +1,318 @@
+"""One training phase of any Recommender: epochs, optional teacher term, early stopping.
+
+The loop never looks at the model type: it asks the model for its own batches and its
+TrainOutput, adds the distillation term when a teacher is given, and keeps the trainable
+parameters of the epoch with the best validation NDCG@10, restored at the end.
+
+Loss of one batch of N trained samples (rows of TrainOutput):
+
+    total = CE + coef * wkl,   wkl = sum_{covered rows i} w_i * KL_i / N
+
+CE is the mean over all N rows (or the model's aux_loss). KL_i is
+engine.distill.kl_teacher_student at the phase temperature (T^2 when t_squared) and w_i
+engine.distill.sample_weights of the student's and the teacher's rank of the target (1
+when use_weights is off). Dividing by N, not by the number of covered rows, equals
+"mean over covered rows times the covered fraction": an uncovered row contributes zero,
+so a teacher that covers only part of the samples (a capped LLM cache) pulls on exactly
+the samples it knows, and the CE/KL balance per sample does not depend on coverage.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.config import Config
+from engine.data.dataset import SequenceDataset
+from engine.distill import WEIGHT_EDGES, DistillTerm, histogram, kl_teacher_student, sample_weights, target_rank
+from engine.evaluate import evaluate
+from engine.events import Emitter
+from engine.models.base import Recommender, TrainOutput
+from engine.protocol import EpochEnd, Eval, Step, Weights
+from engine.runtime import CancelToken
+
+Metrics = dict[str, float]
+SELECTION_METRIC = "ndcg@10"
+
+
+@dataclass(frozen=True)
+class PhaseSettings:
+    """Everything one phase needs from the config, for either model."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 0.0
+    optimizer: Literal["adam", "adamw"] = "adam"
+    patience: int = 3
+    eval_ks: tuple[int, ...] = (5, 10, 20)
+    eval_batch_size: int = 256
+    mask_history: bool = True
+    valid_users: int = 0  # 0 = validate on all users
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @classmethod
+    def from_config(
+        cls, config: Config, model: Literal["crm", "llm"], device: torch.device | str = "cpu"
+    ) -> PhaseSettings:
+        t, e = config.train, config.eval
+        crm = model == "crm"
+        return cls(
+            epochs=t.crm_epochs if crm else t.llm_epochs,
+            batch_size=t.crm_batch_size if crm else t.llm_batch_size,
+            lr=t.crm_lr if crm else t.llm_lr,
+            weight_decay=t.weight_decay,
+            optimizer="adam" if crm else "adamw",
+            patience=t.patience,
+            eval_ks=tuple(e.ks),
+            eval_batch_size=e.batch_size,
+            mask_history=e.mask_history,
+            valid_users=e.valid_users,
+            seed=config.run.seed,
+            device=torch.device(device),
+        )
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    losses: Metrics
+    valid: Metrics
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    best_epoch: int
+    best_valid: Metrics
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    history: list[EpochRecord]
+
+
+def phase_seed(seed: int, round_: int, phase: str) -> list[int]:
+    """Seed material of one phase: the run seed, the round and a stable code of the phase."""
+    return [seed, round_, zlib.crc32(phase.encode())]
+
+
+def validation_users(data: SequenceDataset, count: int, seed: int) -> np.ndarray | None:
+    """A fixed random subset of users for validation (None = all users)."""
+    if count <= 0 or count >= data.num_users:
+        return None
+    return np.sort(np.random.default_rng([seed, count]).choice(data.num_users, size=count, replace=False))
+
+
+@dataclass
+class _EpochTotals:
+    """Running sums of one epoch's losses and sample weights."""
+
+    samples: int = 0
+    ce: float = 0.0
+    kl: float = 0.0
+    wkl: float = 0.0
+    total: float = 0.0
+    kl_rows: int = 0
+    weights: list[torch.Tensor] = field(default_factory=list)
+
+    def losses(self) -> Metrics:
+        n = max(1, self.samples)
+        out = {"ce": self.ce / n, "total": self.total / n}
+        if self.kl_rows:
+            out["kl"] = self.kl / self.kl_rows
+            out["wkl"] = self.wkl / n
+        return out
+
+
+@dataclass(frozen=True)
+class BatchLoss:
+    total: torch.Tensor
+    ce: float
+    kl_sum: float  # sum of KL over covered rows
+    wkl: float  # the term multiplied by coef
+    covered: int
+    weights: torch.Tensor | None
+
+
+def batch_loss(out: TrainOutput, distill: DistillTerm | None) -> BatchLoss:
+    """CE (or the model's own loss) plus the teacher term described in the module docstring."""
+    ce = out.aux_loss if out.aux_loss is not None else F.cross_entropy(out.logits, out.targets)
+    if distill is None:
+        return BatchLoss(ce, float(ce.detach()), 0.0, 0.0, 0, None)
+    rows, teacher_logits = distill.teacher.logits_for(out.keys)
+    if len(rows) == 0:
+        return BatchLoss(ce, float(ce.detach()), 0.0, 0.0, 0, None)
+    rows = rows.to(out.logits.device)
+    student = out.logits[rows]
+    teacher = teacher_logits.to(device=student.device, dtype=student.dtype)
+    targets = out.targets[rows]
+    kl = kl_teacher_student(teacher, student, distill.temperature, distill.t_squared)
+    if distill.use_weights:
+        weights = sample_weights(target_rank(student.detach(), targets), target_rank(teacher, targets))
+    else:
+        weights = torch.ones(len(rows), device=kl.device)
+    wkl = (weights.to(kl.device) * kl).sum() / len(out.targets)
+    total = ce + distill.coef * wkl
+    return BatchLoss(total, float(ce.detach()), float(kl.detach().sum()), float(wkl.detach()), len(rows), weights)
+
+
+def _optimizer(params: list[torch.nn.Parameter], settings: PhaseSettings) -> torch.optim.Optimizer:
+    if settings.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    return torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
+
+
+def _set_training(model: Recommender, training: bool) -> None:
+    """Dropout on for training; every model in this project is an nn.Module."""
+    if isinstance(model, torch.nn.Module):
+        model.train(training)
+
+
+def _weights_event(totals: _EpochTotals, distill: DistillTerm, round_: int, phase: str, epoch: int) -> Weights:
+    values = torch.cat(totals.weights) if totals.weights else torch.zeros(0)
+    return Weights(
+        round=round_,
+        phase=phase,
+        epoch=epoch,
+        name=distill.weight_name,
+        edges=list(WEIGHT_EDGES),
+        counts=histogram(values, WEIGHT_EDGES),
+        mean=float(values.mean()) if values.numel() else 0.0,
+        std=float(values.std()) if values.numel() > 1 else 0.0,
+    )
+
+
+def train_phase(
+    student: Recommender,
+    data: SequenceDataset,
+    settings: PhaseSettings,
+    emitter: Emitter,
+    cancel: CancelToken,
+    round: int,
+    phase: str,
+    distill: DistillTerm | None = None,
+) -> PhaseResult:
+    """Train ``student`` for one phase and leave it at its best validation epoch.
+
+    Shuffling uses a NumPy generator and torch's global RNG (dropout) seeded from
+    (run seed, round, phase), so the same config gives identical results on CPU and a
+    resumed run replays a phase exactly.
+    """
+    started = time.perf_counter()
+    seed = phase_seed(settings.seed, round, phase)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(int(np.random.default_rng(seed).integers(2**62)))
+    params = student.trainable_parameters()
+    optimizer = _optimizer(params, settings)
+    valid_users = validation_users(data, settings.valid_users, settings.seed)
+    best_score, best_epoch, best_valid = -math.inf, 0, {}
+    best_state = [p.detach().clone() for p in params]
+    history: list[EpochRecord] = []
+    stale = 0
+    step = 0
+    for epoch in range(1, settings.epochs + 1):
+        epoch_start = time.perf_counter()
+        totals = _EpochTotals()
+        _set_training(student, True)
+        batches = student.train_batches(settings.batch_size, rng)
+        num_batches = operator.length_hint(batches, 0)
+        for index, batch in enumerate(batches, start=1):
+            cancel.check()
+            out = student.train_step(batch)
+            loss = batch_loss(out, distill)
+            optimizer.zero_grad(set_to_none=True)
+            loss.total.backward()
+            optimizer.step()
+            step += 1
+            n = len(out.targets)
+            total = float(loss.total.detach())
+            totals.samples += n
+            totals.ce += loss.ce * n
+            totals.total += total * n
+            totals.kl += loss.kl_sum
+            totals.wkl += loss.wkl * n
+            totals.kl_rows += loss.covered
+            if loss.weights is not None:
+                totals.weights.append(loss.weights.detach().cpu())
+            elapsed = time.perf_counter() - epoch_start
+            emitter.step(
+                Step(
+                    round=round,
+                    phase=phase,
+                    epoch=epoch,
+                    step=step,
+                    losses=_step_losses(loss, total),
+                    lr=optimizer.param_groups[0]["lr"],
+                    samples_per_s=totals.samples / elapsed if elapsed > 0 else 0.0,
+                    progress=index / num_batches if num_batches else 0.0,
+                )
+            )
+        _set_training(student, False)
+        valid = evaluate(
+            student,
+            data,
+            "valid",
+            ks=settings.eval_ks,
+            batch_size=settings.eval_batch_size,
+            mask_history=settings.mask_history,
+            users=valid_users,
+        ).metrics
+        seconds = time.perf_counter() - epoch_start
+        improved = valid[SELECTION_METRIC] > best_score
+        if improved:
+            best_score, best_epoch, best_valid, stale = valid[SELECTION_METRIC], epoch, valid, 0
+            best_state = [p.detach().clone() for p in params]
+        else:
+            stale += 1
+        history.append(EpochRecord(epoch, totals.losses(), valid, seconds))
+        emitter.emit(
+            EpochEnd(
+                round=round,
+                phase=phase,
+                epoch=epoch,
+                losses=totals.losses(),
+                valid=valid,
+                seconds=seconds,
+                best=improved,
+            )
+        )
+        if distill is not None:
+            emitter.emit(_weights_event(totals, distill, round, phase, epoch))
+        if stale >= settings.patience:
+            break
+    with torch.no_grad():
+        for param, saved in zip(params, best_state, strict=True):
+            param.copy_(saved)
+    emitter.emit(
+        Eval(
+            round=round,
+            phase=phase,
+            model=phase,
+            split="valid",
+            metrics=best_valid,
+            users=data.num_users if valid_users is None else len(valid_users),
+            seconds=time.perf_counter() - started,
+        )
+    )
+    return PhaseResult(
+        best_epoch=best_epoch,
+        best_valid=best_valid,
+        epochs_run=len(history),
+        stopped_early=len(history) < settings.epochs,
+        seconds=time.perf_counter() - started,
+        history=history,
+    )
+
+
+def _step_losses(loss: BatchLoss, total: float) -> Metrics:
+    kl = loss.kl_sum / loss.covered if loss.covered else 0.0
+    return {"ce": loss.ce, "kl": kl, "wkl": loss.wkl, "total": total}
