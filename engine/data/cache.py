@@ -24,7 +24,7 @@ from engine.data.dataset import SequenceDataset
 from engine.data.preprocess import Processed
 
 #: Bump when the stored layout or the preprocessing rules change.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_key(name: str, input_hashes: dict[str, str], preprocessing: dict[str, Any]) -> str:

@@ -63,7 +63,7 @@ class Processed:
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders embedded numbers by value ("item2" < "item10")."""
-    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text) if part)
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
 
 
 def filter_interactions(data: Interactions, options: Preprocessing, label: str) -> Interactions:
