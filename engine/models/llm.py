@@ -38,6 +38,19 @@ class LLMBatch:
     targets: torch.Tensor  # [B] item ids
 
 
+class SizedBatches(Iterator[LLMBatch]):
+    """An epoch's batches that know how many there are (the trainer reports progress)."""
+
+    def __init__(self, batches: Iterator[LLMBatch], count: int) -> None:
+        self._batches, self._count = batches, count
+
+    def __next__(self) -> LLMBatch:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass(frozen=True)
 class LoRASettings:
     rank: int = 8
@@ -110,6 +123,11 @@ class LLMRecommender(nn.Module):
     # --- the Recommender contract -------------------------------------------------
 
     def train_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[LLMBatch]:
+        """One epoch of prefix samples, shuffled, in batches of similar prompt length."""
+        order = self._bucketed_batches(batch_size, rng)
+        return SizedBatches((self.make_batch(keys) for keys in order), len(order))
+
+    def _bucketed_batches(self, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
         keys = self.sample_keys[rng.permutation(len(self.sample_keys))]
         window = batch_size * BUCKET_WINDOW
         batches: list[np.ndarray] = []
@@ -118,8 +136,7 @@ class LLMRecommender(nn.Module):
             histories = [self.data.history_and_target(int(k), self.max_history)[0] for k in chunk]
             chunk = chunk[np.argsort(self.prompts.lengths(histories), kind="stable")]
             batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-        for index in rng.permutation(len(batches)):
-            yield self.make_batch(batches[index])
+        return [batches[i] for i in rng.permutation(len(batches))]
 
     def make_batch(self, keys: np.ndarray) -> LLMBatch:
         pairs = [self.data.history_and_target(int(k), self.max_history) for k in keys]
@@ -186,13 +203,25 @@ class LLMRecommender(nn.Module):
         w_in = sum(p.numel() for p in self.w_in.parameters())
         w_out = sum(p.numel() for p in self.w_out.parameters())
         return {
-            "llm_backbone_frozen": frozen,
-            "llm_lora": lora,
-            "llm_w_in": w_in,
-            "llm_w_out": w_out,
-            "llm_trainable": lora + w_in + w_out,
-            "llm_total": frozen + lora + w_in + w_out,
+            "backbone_frozen": frozen,
+            "lora": lora,
+            "w_in": w_in,
+            "w_out": w_out,
+            "trainable": lora + w_in + w_out,
+            "total": frozen + lora + w_in + w_out,
         }
+
+    def watched_tensors(self) -> dict[str, torch.Tensor]:
+        """The trained tensors for parameter histograms: LoRA A and B pooled over layers."""
+        pooled: dict[str, list[torch.Tensor]] = {"lora_A": [], "lora_B": []}
+        for name, param in self.decoder.named_parameters():
+            for kind, parts in pooled.items():
+                if param.requires_grad and f".{kind}." in name:
+                    parts.append(param.detach().float().flatten())
+        out = {kind: torch.cat(parts) for kind, parts in pooled.items() if parts}
+        out["W_in"] = self.w_in.weight.detach().float().flatten()
+        out["W_out"] = self.w_out.weight.detach().float().flatten()
+        return out
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
         """LoRA, W_in and W_out (and the injected item table) as CPU tensors."""
@@ -220,9 +249,12 @@ class LLMRecommender(nn.Module):
                 target.copy_(value.to(target.device, target.dtype))
 
 
-def build_llm(config: Config, data: SequenceDataset, item_embeddings: torch.Tensor) -> LLMRecommender:
-    """The LLM recommender a config describes, with ``item_embeddings`` [I + 1, d] injected."""
-    device = pick_device(config.train.device)
+def build_llm(
+    config: Config, data: SequenceDataset, item_embeddings: torch.Tensor, device: torch.device | None = None
+) -> LLMRecommender:
+    """The LLM recommender a config describes, with ``item_embeddings`` [I + 1, d] injected;
+    ``device`` defaults to train.device."""
+    device = device if device is not None else pick_device(config.train.device)
     llm = config.llm
     backbone = load_backbone(
         llm.backbone,
