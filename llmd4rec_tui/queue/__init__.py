@@ -1,0 +1,1 @@
+"""The run queue: enqueueing, queue control, atomic claims, leases and the worker."""

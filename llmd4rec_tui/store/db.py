@@ -1,58 +1,109 @@
 """Opening the database: engine creation, SQLite pragmas on every connection, sessions.
 
 SQLite runs in WAL mode with a busy timeout and foreign keys, so readers (TUI, CLI) never
-block the worker's writes. Any other SQLAlchemy URL (PostgreSQL) works unchanged.
+block the worker's writes. Write transactions start with ``BEGIN IMMEDIATE`` so two
+writers queue on the busy timeout instead of failing half-way with "database is locked".
+Any other SQLAlchemy URL (PostgreSQL) works unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from llmd4rec_tui.store.models import Base
-
 BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE = "llmd4rec_immediate"  # execution option: begin SQLite transactions as writers
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+class StoreError(Exception):
+    """The database cannot be used; the message names it and says why."""
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked, for error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin) instead of the driver's guesses.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"--db {display_url(url)}: not a usable SQLAlchemy URL ({exc})") from exc
 
 
 class Store:
-    """A database connection pool plus a session factory; cheap to pass around."""
+    """A database connection pool plus session factories; cheap to pass around."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer_sessions = sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     def session(self) -> Session:
+        """A session for reading (and for short writes that need no claim-like guard)."""
         return self.sessions()
 
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One short write transaction: committed on success, rolled back on error."""
+        with self._writer_sessions() as session, session.begin():
+            yield session
+
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Create or upgrade the schema to the newest migration."""
+        from llmd4rec_tui.store.schema import upgrade_schema
+
+        upgrade_schema(self)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def open_store(url: str) -> Store:
-    """Open (and create or upgrade) the database at url."""
+    """Open (and create or upgrade) the database at url; StoreError says why it cannot."""
     store = Store(url)
-    store.create_schema()
+    try:
+        store.create_schema()
+    except (OperationalError, DatabaseError) as exc:
+        store.close()
+        reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+        raise StoreError(f"cannot open the database {display_url(url)}: {reason}") from exc
+    except StoreError:
+        store.close()
+        raise
     return store

@@ -52,6 +52,7 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     traceback: Mapped[str | None] = mapped_column(Text, default=None)
     stderr_tail: Mapped[str | None] = mapped_column(Text, default=None)
+    last_checkpoint: Mapped[str | None] = mapped_column(Text, default=None)  # path from the engine's checkpoint event
 
     # reproducibility, captured when the run starts
     git_commit: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,0 +1,118 @@
+"""`queue add`: validate every config file first, then add all of its runs or none.
+
+A run whose config hash matches a queued, held, running or succeeded run is a duplicate:
+refused (or silently skipped with skip_done) unless forced, so re-adding a sweep only
+queues what is not done yet.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.config import Config, expand_file
+from llmd4rec_tui.queue.errors import QueueError
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.models import Run, RunSummary
+from llmd4rec_tui.store.records import now_utc
+
+DUPLICATE_STATUSES = ("queued", "held", "running", "succeeded")
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """One validated run, not yet written."""
+
+    source: Path
+    config: Config
+    config_toml: str
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: tuple[int, ...] = ()
+    skipped: tuple[str, ...] = field(default=())  # "name (duplicate of run N)"
+
+
+def expand_patterns(patterns: list[str]) -> list[Path]:
+    """Glob patterns (and plain paths) to files, in the order given, each file once."""
+    out: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise QueueError(f"{pattern}: no file matches this pattern")
+        for match in matches:
+            path = Path(match)
+            if path not in out:
+                out.append(path)
+    return out
+
+
+def validate(paths: list[Path]) -> list[PendingRun]:
+    """Every run of every file; the first bad file raises its ConfigError."""
+    pending: list[PendingRun] = []
+    for path in paths:
+        configs = expand_file(path)
+        text = path.read_text(encoding="utf-8")
+        pending.extend(PendingRun(path, config, text) for config in configs)
+    return pending
+
+
+def add_runs(
+    store: Store,
+    pending: list[PendingRun],
+    priority: int = 0,
+    force: bool = False,
+    skip_done: bool = False,
+    hold: bool = False,
+) -> AddResult:
+    """Write the runs in one transaction; a refused duplicate writes nothing."""
+    now = now_utc()
+    added: list[int] = []
+    skipped: list[str] = []
+    with store.write() as session:
+        hashes = {p.config.hash() for p in pending}
+        existing = dict(
+            session.execute(
+                select(Run.config_hash, Run.id).where(Run.config_hash.in_(hashes), Run.status.in_(DUPLICATE_STATUSES))
+            ).tuples()
+        )
+        taken: dict[str, str] = {}  # hash -> where it was seen in this batch
+        for index, item in enumerate(pending):
+            digest = item.config.hash()
+            seen = f"run {existing[digest]}" if digest in existing else taken.get(digest)
+            if seen is not None and not force:
+                if skip_done:
+                    skipped.append(f"{item.config.run.name} (duplicate of {seen})")
+                    continue
+                raise QueueError(
+                    f"{item.source}: run {item.config.run.name!r} has the same config (hash {digest}) as {seen}; "
+                    "pass --force to add it anyway or --skip-done to skip it"
+                )
+            taken.setdefault(digest, f"{item.source} ({item.config.run.name!r})")
+            run = Run(
+                name=item.config.run.name,
+                source_path=str(item.source),
+                config_toml=item.config_toml,
+                config_json=item.config.to_json(),
+                config_hash=digest,
+                dataset=item.config.data.dataset,
+                seed=item.config.run.seed,
+                tags=list(item.config.run.tags),
+                notes=item.config.run.notes,
+                status="held" if hold else "queued",
+                priority=priority,
+                enqueued_at=now + timedelta(microseconds=index),  # distinct, so up/down can swap
+                max_attempts=item.config.run.max_attempts,
+                environment={},
+                protocol={},
+            )
+            run.summary = RunSummary(metrics={}, last_losses={}, loss_trail=[])
+            session.add(run)
+            session.flush()
+            added.append(run.id)
+    return AddResult(tuple(added), tuple(skipped))

@@ -1,0 +1,78 @@
+"""What an engine attempt's end means: the run's next status and its failure kind.
+
+Kinds: exception (a run_failed event, with its traceback), oom (run_failed kind oom, or
+SIGKILL while the cgroup's OOM-kill counter rose), signal (killed by a signal), config
+(the engine refused the config, exit 2), cancelled, and lost (set by the reaper).
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.protocol import RunCancelled, RunFailed, RunFinished
+
+EXIT_USAGE, EXIT_CANCELLED = 2, 130
+CGROUP_EVENTS = Path("/sys/fs/cgroup/memory.events")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # succeeded, failed, cancelled, or queued (interrupted by a worker stop)
+    failure_kind: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass
+class Ending:
+    """The terminal facts the supervisor gathered for one attempt."""
+
+    returncode: int
+    finished: RunFinished | None = None
+    failed: RunFailed | None = None
+    cancelled: RunCancelled | None = None
+    cancel_requested: bool = False  # a user asked for this run to be cancelled
+    worker_stopping: bool = False  # the worker interrupted it to shut down
+    escalated: str | None = None  # "SIGTERM"/"SIGKILL" when the grace period ran out
+    oom_killed: bool = False
+    stderr_last_line: str = ""
+
+
+def oom_kill_count() -> int | None:
+    """The cgroup v2 OOM-kill counter, when this machine exposes one."""
+    try:
+        for line in CGROUP_EVENTS.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def classify(end: Ending) -> Outcome:
+    rc = end.returncode
+    stopped = end.cancelled is not None or rc == EXIT_CANCELLED or end.escalated is not None
+    if end.finished is not None and rc == 0:
+        return Outcome("succeeded")
+    if stopped and end.cancel_requested:
+        how = f" (killed with {end.escalated} after the grace period)" if end.escalated else ""
+        return Outcome("cancelled", "cancelled", f"cancelled on request{how}")
+    if stopped and end.worker_stopping:
+        return Outcome("queued", None, "interrupted by a worker shutdown; resumes from its checkpoint")
+    if end.failed is not None:
+        return Outcome("failed", end.failed.kind, end.failed.message, end.failed.traceback or None)
+    if rc < 0:
+        name = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else f"signal {-rc}"
+        if end.oom_killed and -rc == signal.SIGKILL:
+            return Outcome("failed", "oom", f"engine killed by {name}: the out-of-memory killer fired")
+        return Outcome("failed", "signal", f"engine killed by {name}")
+    if stopped:
+        return Outcome("cancelled", "cancelled", "the engine stopped on a signal the worker did not send")
+    if rc == EXIT_USAGE:
+        return Outcome("failed", "config", f"engine refused the config (exit 2): {end.stderr_last_line}".strip())
+    if rc == 0:
+        return Outcome("failed", "exception", "engine exited 0 without a run_finished event")
+    return Outcome("failed", "exception", f"engine exited with code {rc} without a run_failed event")

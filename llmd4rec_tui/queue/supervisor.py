@@ -1,0 +1,274 @@
+"""One attempt of one run: start the engine, stream its events into the store, end it.
+
+A supervisor thread owns one engine subprocess. It reads the engine's stdout line by line
+(a reader thread feeds a queue), ingests events in batches, renews the run's lease every
+heartbeat, watches for a cancel request, and on a stop sends SIGINT, then SIGTERM and
+SIGKILL once the grace period runs out. The engine runs in its own session, so a Ctrl-C
+meant for the worker never reaches it directly: the worker decides what a stop means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select, update
+
+from engine.protocol import RunCancelled, RunFailed, RunFinished, decode
+from llmd4rec_tui.queue.claim import ClaimedRun
+from llmd4rec_tui.queue.lease import renew_lease
+from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count
+from llmd4rec_tui.queue.repro import capture
+from llmd4rec_tui.queue.settings import WorkerSettings
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.ingest import RunIngestor
+from llmd4rec_tui.store.models import Run
+from llmd4rec_tui.store.records import now_utc
+
+log = logging.getLogger(__name__)
+_EOF = object()
+CANCEL_POLL_S = 1.0
+
+
+class Supervisor(threading.Thread):
+    def __init__(
+        self,
+        store: Store,
+        claim: ClaimedRun,
+        settings: WorkerSettings,
+        worker_id: str,
+        interrupt: threading.Event,
+        on_exit: threading.Event | None = None,
+    ) -> None:
+        super().__init__(name=f"run-{claim.id}", daemon=True)
+        self.store, self.claim, self.settings, self.worker_id = store, claim, settings, worker_id
+        self.interrupt = interrupt
+        self.on_exit = on_exit
+        self.outcome: Outcome | None = None
+        self.proc: subprocess.Popen[str] | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.claim.run_dir) if self.claim.run_dir else self.settings.runs_dir / str(self.claim.id)
+
+    def run(self) -> None:
+        try:
+            self._attempt()
+        except Exception:
+            log.exception("run %s: the worker failed while supervising it", self.claim.id)
+            message = "the worker failed while supervising this run"
+            self._finish(Outcome("failed", "worker", message, traceback.format_exc()))
+        finally:
+            if self.on_exit is not None:
+                self.on_exit.set()
+
+    # -- starting ---------------------------------------------------------------------
+
+    def _command(self, config_path: Path) -> list[str]:
+        args = ["run", "--config", str(config_path), "--run-dir", str(self.run_dir)]
+        return [*self.settings.engine_cmd, *args, *(["--resume"] if self.claim.resume else [])]
+
+    def _start(self) -> subprocess.Popen[str] | None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        config_path = self.run_dir / "config.json"
+        config_path.write_text(self.claim.config_json, encoding="utf-8")
+        command = self._command(config_path)
+        facts = capture(self.claim.seed, self.claim.config_hash)
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as exc:
+            self._finish(Outcome("failed", "exception", f"cannot start the engine {command[0]!r}: {exc}"))
+            return None
+        environment = {**facts.environment, "attempt": self.claim.attempt, "command": command}
+        with self.store.write() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == self.claim.id, Run.worker_id == self.worker_id)
+                .values(
+                    pid=proc.pid,
+                    run_dir=str(self.run_dir),
+                    git_commit=facts.git.commit,
+                    git_dirty=facts.git.dirty,
+                    environment=environment,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return proc
+
+    # -- running ----------------------------------------------------------------------
+
+    def _attempt(self) -> None:
+        oom_before = oom_kill_count()
+        proc = self._start()
+        if proc is None:
+            return
+        self.proc = proc
+        assert proc.stdout is not None and proc.stderr is not None
+        lines: queue.Queue[Any] = queue.Queue()
+        tail: deque[str] = deque(maxlen=self.settings.stderr_lines)
+        readers = [
+            threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(_EOF)), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, tail.append, lambda: None), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt)
+        end = Ending(returncode=0)
+        stopper = _Stopper(proc, self.settings.grace_s, ingestor)
+        lease_held = self._stream(lines, ingestor, end, stopper)
+        end.returncode = stopper.wait_exit()
+        for reader in readers:
+            reader.join(timeout=5)
+        ingestor.flush()
+        if not lease_held:
+            log.warning("run %s: lease lost; another worker owns it now, its result is not recorded", self.claim.id)
+            return
+        oom_after = oom_kill_count()
+        end.escalated = stopper.escalated
+        end.oom_killed = oom_before is not None and oom_after is not None and oom_after > oom_before
+        end.stderr_last_line = tail[-1].strip() if tail else ""
+        self._finish(classify(end), returncode=end.returncode, stderr_tail="".join(tail))
+
+    def _stream(self, lines: queue.Queue[Any], ingestor: RunIngestor, end: Ending, stopper: _Stopper) -> bool:
+        """Ingest until the engine closes stdout; False when the lease was lost meanwhile."""
+        now = time.monotonic()
+        next_beat, next_cancel_check = now + self.settings.heartbeat_s, now + CANCEL_POLL_S
+        while True:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                line = None
+            if line is _EOF:
+                return True
+            if line is not None:
+                item = decode(line)
+                ingestor.add(item)
+                if isinstance(item, RunFinished):
+                    end.finished = item
+                elif isinstance(item, RunFailed):
+                    end.failed = item
+                elif isinstance(item, RunCancelled):
+                    end.cancelled = item
+            if ingestor.due:
+                ingestor.flush()
+            now = time.monotonic()
+            if now >= next_cancel_check:
+                next_cancel_check = now + CANCEL_POLL_S
+                end.cancel_requested = end.cancel_requested or self._cancel_requested()
+            if now >= next_beat:
+                next_beat = now + self.settings.heartbeat_s
+                lease = renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+                if not lease.held:
+                    stopper.stop("lease lost")
+                    stopper.wait_exit()
+                    return False
+                end.cancel_requested = end.cancel_requested or lease.cancel_requested
+            if end.cancel_requested:
+                stopper.stop("cancel requested")
+            elif self.interrupt.is_set():
+                end.worker_stopping = True
+                stopper.stop("worker stopping")
+            stopper.escalate()
+
+    def _cancel_requested(self) -> bool:
+        with self.store.session() as session:
+            return bool(session.scalar(select(Run.cancel_requested).where(Run.id == self.claim.id)))
+
+    # -- ending -----------------------------------------------------------------------
+
+    def _finish(self, outcome: Outcome, returncode: int | None = None, stderr_tail: str | None = None) -> None:
+        self.outcome = outcome
+        requeue = outcome.status == "queued"
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "failure_kind": outcome.failure_kind,
+            "error": outcome.error,
+            "traceback": outcome.traceback,
+            "exit_code": returncode,
+            "stderr_tail": stderr_tail,
+            "pid": None,
+            "lease_expires_at": None,
+            "finished_at": None if requeue else now_utc(),
+            "cancel_requested": False,
+        }
+        if requeue:  # a worker shutdown is not the run's fault: the attempt does not count
+            values.update(attempts=Run.attempts - 1, worker_id=None)
+        with self.store.write() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == self.claim.id, Run.worker_id == self.worker_id, Run.status == "running")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+class _Stopper:
+    """SIGINT first, SIGTERM after the grace period, SIGKILL after another one."""
+
+    def __init__(self, proc: subprocess.Popen[str], grace_s: float, ingestor: RunIngestor) -> None:
+        self.proc, self.grace_s, self.ingestor = proc, grace_s, ingestor
+        self.signalled_at: float | None = None
+        self.escalated: str | None = None
+
+    def stop(self, reason: str) -> None:
+        if self.signalled_at is not None or self.proc.poll() is not None:
+            return
+        self.ingestor.note("stop", {"reason": reason, "signal": "SIGINT"})
+        self._send(signal.SIGINT)
+        self.signalled_at = time.monotonic()
+
+    def escalate(self) -> None:
+        if self.signalled_at is None or self.proc.poll() is not None:
+            return
+        waited = time.monotonic() - self.signalled_at
+        if waited > 2 * self.grace_s and self.escalated != "SIGKILL":
+            self.escalated = "SIGKILL"
+            self._send(signal.SIGKILL)
+        elif waited > self.grace_s and self.escalated is None:
+            self.escalated = "SIGTERM"
+            self._send(signal.SIGTERM)
+
+    def _send(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(sig)
+
+    def wait_exit(self) -> int:
+        """The engine closed stdout; wait for it to exit, stopping it if it lingers past the grace."""
+        closed_at = time.monotonic()
+        while True:
+            try:
+                return self.proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if self.signalled_at is None and time.monotonic() - closed_at > self.grace_s:
+                    self.stop("stdout closed but the engine did not exit")
+                self.escalate()
+
+
+def _pump(stream: IO[str], sink: Callable[[str], None], at_end: Callable[[], None]) -> None:
+    try:
+        for line in stream:
+            sink(line)
+    except ValueError:  # stream closed under us
+        pass
+    finally:
+        at_end()

@@ -1,0 +1,93 @@
+"""The worker loop: reap lost runs, claim up to N runs, supervise each in a thread.
+
+Stopping: the first SIGINT/SIGTERM stops claiming; without --drain it also interrupts the
+running engines gracefully, and their runs go back to the queue to resume elsewhere. With
+--drain they finish first; a second signal interrupts them anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from sqlalchemy import func, select
+
+from llmd4rec_tui.queue.claim import claim_next
+from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
+from llmd4rec_tui.queue.settings import WorkerSettings
+from llmd4rec_tui.queue.supervisor import Supervisor
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.models import Run
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, store: Store, settings: WorkerSettings, worker_id: str | None = None) -> None:
+        self.store, self.settings = store, settings
+        self.id = worker_id or new_worker_id()
+        self.stopping = threading.Event()  # claim nothing more
+        self.interrupt = threading.Event()  # stop the running engines too
+        self._wake = threading.Event()
+        self._signals = 0
+        self.supervisors: list[Supervisor] = []
+        self.started: list[int] = []  # run ids this worker claimed, in order
+
+    def request_stop(self) -> None:
+        self._signals += 1
+        self.stopping.set()
+        if not self.settings.drain or self._signals > 1:
+            self.interrupt.set()
+        self._wake.set()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.warning("worker %s: %s received, stopping", self.id, signal.Signals(signum).name)
+        self.request_stop()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def run(self) -> list[int]:
+        """Work until stopped (or, with until_empty, until there is nothing left); the run ids claimed."""
+        register_worker(self.store, self.id, self.settings.concurrency)
+        try:
+            self._loop()
+        finally:
+            for supervisor in self.supervisors:
+                supervisor.join()
+            worker_heartbeat(self.store, self.id, stopped=True)
+        return self.started
+
+    def _loop(self) -> None:
+        while True:
+            reaped = reap_expired(self.store)
+            if reaped:
+                log.warning("worker %s: leases expired for runs %s", self.id, reaped)
+            worker_heartbeat(self.store, self.id)
+            self.supervisors = [s for s in self.supervisors if s.is_alive()]
+            queue_empty = False
+            while not self.stopping.is_set() and len(self.supervisors) < self.settings.concurrency:
+                claim = claim_next(self.store, self.id, self.settings.lease_s)
+                if claim is None:
+                    queue_empty = True
+                    break
+                log.info("worker %s: claimed run %s (attempt %s)", self.id, claim.id, claim.attempt)
+                supervisor = Supervisor(self.store, claim, self.settings, self.id, self.interrupt, self._wake)
+                supervisor.start()
+                self.supervisors.append(supervisor)
+                self.started.append(claim.id)
+            if not self.supervisors:
+                if self.stopping.is_set():
+                    return
+                if self.settings.until_empty and queue_empty and not self._running_anywhere():
+                    return
+            self._wake.wait(self.settings.poll_s)
+            self._wake.clear()
+
+    def _running_anywhere(self) -> bool:
+        """A run still running on some worker may come back to the queue when its lease expires."""
+        with self.store.session() as session:
+            return bool(session.scalar(select(func.count()).select_from(Run).where(Run.status == "running")))

@@ -1,0 +1,234 @@
+"""Batched event ingestion that keeps metrics, histograms and the run summary current.
+
+The worker feeds every decoded line of an engine's stdout to a ``RunIngestor``; it
+buffers rows and writes them in one short transaction per batch (by count or age), so a
+chatty engine costs a few commits a second instead of one per event. The summary row is
+rewritten in the same transaction, so listings never scan raw metrics and never see a
+summary that disagrees with the rows it summarises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from engine.protocol import (
+    BadLine,
+    Checkpoint,
+    EpochEnd,
+    Eval,
+    Event,
+    Params,
+    PhaseStarted,
+    RoundEnd,
+    RunFinished,
+    RunStarted,
+    Step,
+    Weights,
+)
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.models import EventRow, Histogram, Metric, Run, RunSummary
+
+LOSS_TRAIL = 200  # recent loss totals kept for sparklines
+BAD_LINE_CHARS = 2_000
+HEADLINE = "ndcg@10"
+
+
+class RunIngestor:
+    """Buffers one run attempt's events and writes them in batches."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        attempt: int,
+        batch_size: int = 500,
+        max_delay_s: float = 0.5,
+        on_flush: Callable[[], None] | None = None,
+    ) -> None:
+        self.store, self.run_id, self.attempt = store, run_id, attempt
+        self.batch_size, self.max_delay_s = batch_size, max_delay_s
+        self._on_flush = on_flush
+        self._events: list[dict[str, Any]] = []
+        self._metrics: list[dict[str, Any]] = []
+        self._histograms: list[dict[str, Any]] = []
+        self._run_updates: dict[str, Any] = {}
+        self._oldest: float | None = None
+        self.summary = self._load_summary()
+        self.received = 0
+
+    def _load_summary(self) -> dict[str, Any]:
+        with self.store.session() as session:
+            row = session.get(RunSummary, self.run_id)
+            if row is None:
+                return {"events": 0, "bad_lines": 0, "metrics": {}, "last_losses": {}, "loss_trail": []}
+            return {
+                "round": row.round,
+                "phase": row.phase,
+                "epoch": row.epoch,
+                "progress": row.progress,
+                "last_losses": dict(row.last_losses or {}),
+                "loss_trail": list(row.loss_trail or []),
+                "metrics": {m: {s: dict(v) for s, v in splits.items()} for m, splits in (row.metrics or {}).items()},
+                "crm_ndcg10": row.crm_ndcg10,
+                "llm_ndcg10": row.llm_ndcg10,
+                "events": row.events,
+                "bad_lines": row.bad_lines,
+            }
+
+    @property
+    def pending(self) -> int:
+        return len(self._events)
+
+    def add(self, item: Event | BadLine) -> None:
+        """Record one decoded line; flushes when the batch is full or old enough."""
+        self.received += 1
+        if isinstance(item, BadLine):
+            payload = {"line": item.line[:BAD_LINE_CHARS], "reason": item.reason}
+            self._event("bad_line", time.time(), payload)
+            self.summary["bad_lines"] += 1
+        else:
+            self._event(item.type, item.ts, _payload(item))
+            self._apply(item)
+        self.summary["events"] += 1
+        if self.pending >= self.batch_size or self.due:
+            self.flush()
+
+    def note(self, type_: str, payload: dict[str, Any]) -> None:
+        """An event the worker itself records on the run (lost lease, stop request...)."""
+        self._event(type_, time.time(), payload)
+
+    @property
+    def due(self) -> bool:
+        return self._oldest is not None and time.monotonic() - self._oldest >= self.max_delay_s
+
+    def _event(self, type_: str, ts: float, payload: dict[str, Any]) -> None:
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        row = {"run_id": self.run_id, "attempt": self.attempt, "type": type_, "ts": ts, "payload": payload}
+        self._events.append(row)
+
+    def _metric(self, event: Event, phase: str, model: str, split: str, values: dict[str, float], **at: Any) -> None:
+        for key, value in values.items():
+            row = {"run_id": self.run_id, "round": at.get("round", 0), "phase": phase, "model": model, "split": split}
+            row.update(key=key, epoch=at.get("epoch"), step=at.get("step"), value=float(value), ts=event.ts)
+            self._metrics.append(row)
+
+    def _histogram(self, kind: str, event: Weights | Params, epoch: int | None) -> None:
+        self._histograms.append(
+            {
+                "run_id": self.run_id,
+                "kind": kind,
+                "round": event.round,
+                "phase": event.phase,
+                "epoch": epoch,
+                "name": event.name,
+                "edges": list(event.edges),
+                "counts": list(event.counts),
+                "mean": event.mean,
+                "std": event.std,
+            }
+        )
+
+    def _apply(self, event: Event) -> None:
+        """Fold one event into the rows to insert and the summary (one branch per type)."""
+        s = self.summary
+        if isinstance(event, RunStarted):
+            self._run_updates["protocol"] = dict(event.protocol)
+            self._run_updates["engine"] = {
+                "device": event.device,
+                "engine_versions": dict(event.versions),
+                "params": dict(event.params),
+                "dataset": dict(event.dataset),
+                "dataset_fingerprint": event.dataset.get("fingerprint"),
+                "resumed": event.resumed,
+            }
+        elif isinstance(event, PhaseStarted):
+            s.update(round=event.round, phase=event.phase, epoch=0, progress=0.0)
+        elif isinstance(event, Step):
+            s.update(round=event.round, phase=event.phase, epoch=event.epoch, progress=event.progress)
+            s["last_losses"] = dict(event.losses)
+            self._trail(event.losses)
+            at = {"round": event.round, "epoch": event.epoch, "step": event.step}
+            self._metric(event, event.phase, event.phase, "train", event.losses, **at)
+        elif isinstance(event, EpochEnd):
+            s.update(round=event.round, phase=event.phase, epoch=event.epoch, progress=1.0)
+            at = {"round": event.round, "epoch": event.epoch}
+            self._metric(event, event.phase, event.phase, "epoch", event.losses, **at)
+            self._metric(event, event.phase, event.phase, "valid_epoch", event.valid, **at)
+        elif isinstance(event, Eval):
+            self._metric(event, event.phase, event.model, event.split, event.metrics, round=event.round)
+            s["metrics"].setdefault(event.model, {})[event.split] = dict(event.metrics)
+            if event.split == "test":
+                self._headline(event.model, event.metrics)
+        elif isinstance(event, Weights):
+            self._histogram("weights", event, event.epoch)
+        elif isinstance(event, Params):
+            self._histogram("params", event, None)
+        elif isinstance(event, Checkpoint):
+            self._run_updates["last_checkpoint"] = event.path
+        elif isinstance(event, RoundEnd):
+            s["round"] = event.round
+            for model, metrics in event.metrics.items():
+                s["metrics"].setdefault(model, {})["test"] = dict(metrics)
+                self._headline(model, metrics)
+        elif isinstance(event, RunFinished):
+            s["progress"] = 1.0
+            for model, metrics in event.metrics.items():
+                s["metrics"].setdefault(model, {})["test"] = dict(metrics)
+                self._headline(model, metrics)
+
+    def _trail(self, losses: dict[str, float]) -> None:
+        total = losses.get("total", next(iter(losses.values()), None))
+        if total is None:
+            return
+        trail = self.summary["loss_trail"]
+        trail.append(float(total))
+        del trail[:-LOSS_TRAIL]
+
+    def _headline(self, model: str, metrics: dict[str, float]) -> None:
+        if model in ("crm", "llm") and HEADLINE in metrics:
+            self.summary[f"{model}_ndcg10"] = float(metrics[HEADLINE])
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction (a no-op when nothing is)."""
+        if not self._events and not self._run_updates:
+            return
+        summary = {k: v for k, v in self.summary.items()}
+        summary["updated_at"] = datetime.now(UTC)
+        with self.store.write() as session:
+            if self._events:
+                session.execute(insert(EventRow), self._events)
+            if self._metrics:
+                session.execute(insert(Metric), self._metrics)
+            if self._histograms:
+                session.execute(insert(Histogram), self._histograms)
+            session.execute(update(RunSummary).where(RunSummary.run_id == self.run_id).values(**summary))
+            self._write_run_updates(session)
+        self._events, self._metrics, self._histograms, self._run_updates = [], [], [], {}
+        self._oldest = None
+        if self._on_flush is not None:
+            self._on_flush()
+
+    def _write_run_updates(self, session: Any) -> None:
+        if not self._run_updates:
+            return
+        updates = dict(self._run_updates)
+        engine_facts = updates.pop("engine", None)
+        if engine_facts is not None:
+            run = session.get(Run, self.run_id)
+            if run is not None:
+                run.environment = {**(run.environment or {}), **engine_facts}
+        if updates:
+            session.execute(update(Run).where(Run.id == self.run_id).values(**updates))
+
+
+def _payload(event: Event) -> dict[str, Any]:
+    body = asdict(event)
+    body.pop("ts", None)
+    return body

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store schema, applied automatically by store.db.open_store."""

@@ -1,0 +1,174 @@
+"""Frozen records the store hands to the CLI and TUI, never ORM rows.
+
+A record is a snapshot: it cannot lazy-load, go stale mid-render or hold a session open,
+which is what lets the TUI poll from a thread while the worker writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from llmd4rec_tui.store.models import Metric, Run, RunSummary
+
+ACTIVE_STATUSES = ("queued", "held", "running")
+FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the store always writes UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One line of a run listing: identity, queue state, progress and headline metrics."""
+
+    id: int
+    name: str
+    status: str
+    priority: int
+    attempts: int
+    max_attempts: int
+    config_hash: str
+    dataset: str
+    seed: int
+    tags: tuple[str, ...]
+    enqueued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    worker_id: str | None
+    exit_code: int | None
+    failure_kind: str | None
+    error: str | None
+    cancel_requested: bool
+    round: int | None
+    phase: str | None
+    progress: float | None
+    crm_ndcg10: float | None
+    llm_ndcg10: float | None
+    events: int
+    bad_lines: int
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall time of the last attempt so far (None before it started)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    @classmethod
+    def from_rows(cls, run: Run, summary: RunSummary | None) -> RunRecord:
+        return cls(
+            id=run.id,
+            name=run.name,
+            status=run.status,
+            priority=run.priority,
+            attempts=run.attempts,
+            max_attempts=run.max_attempts,
+            config_hash=run.config_hash,
+            dataset=run.dataset,
+            seed=run.seed,
+            tags=tuple(run.tags or ()),
+            enqueued_at=utc(run.enqueued_at) or run.enqueued_at,
+            started_at=utc(run.started_at),
+            finished_at=utc(run.finished_at),
+            worker_id=run.worker_id,
+            exit_code=run.exit_code,
+            failure_kind=run.failure_kind,
+            error=run.error,
+            cancel_requested=run.cancel_requested,
+            round=summary.round if summary else None,
+            phase=summary.phase if summary else None,
+            progress=summary.progress if summary else None,
+            crm_ndcg10=summary.crm_ndcg10 if summary else None,
+            llm_ndcg10=summary.llm_ndcg10 if summary else None,
+            events=summary.events if summary else 0,
+            bad_lines=summary.bad_lines if summary else 0,
+        )
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    round: int
+    phase: str
+    model: str
+    split: str
+    key: str
+    epoch: int | None
+    step: int | None
+    value: float
+
+    @classmethod
+    def from_row(cls, row: Metric) -> MetricRecord:
+        return cls(row.round, row.phase, row.model, row.split, row.key, row.epoch, row.step, row.value)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    attempt: int
+    type: str
+    ts: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything `runs show` prints: the listing line plus config, failure and environment."""
+
+    run: RunRecord
+    source_path: str
+    config_toml: str
+    config: dict[str, Any]
+    notes: str
+    run_dir: str
+    pid: int | None
+    heartbeat_at: datetime | None
+    lease_expires_at: datetime | None
+    traceback: str | None
+    stderr_tail: str | None
+    last_checkpoint: str | None
+    git_commit: str | None
+    git_dirty: bool | None
+    environment: dict[str, Any]
+    protocol: dict[str, Any]
+    metrics: dict[str, Any]  # model -> split -> metric -> value (latest)
+    last_losses: dict[str, Any]
+    evals: tuple[MetricRecord, ...] = field(default=())  # every eval metric, per round and phase
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    id: str
+    host: str
+    pid: int
+    concurrency: int
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Records (and what they hold) as plain JSON types; datetimes as ISO 8601 UTC."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, RunRecord):
+            out["seconds"] = value.seconds
+        return out
+    if isinstance(value, datetime):
+        return (utc(value) or value).isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,82 @@
+"""Schema versioning: Alembic upgrades applied on open, newer databases refused.
+
+Every process that opens the store calls ``upgrade_schema``; the common case (already at
+head) is one cheap read. Upgrading takes the database's write lock (SQLite: BEGIN
+IMMEDIATE; PostgreSQL: an advisory lock) so workers starting together migrate once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from llmd4rec_tui.store.db import IMMEDIATE, Store, StoreError, display_url
+
+SCRIPT_LOCATION = "llmd4rec_tui.store:migrations"
+#: The revision that matches databases created before migrations existed (plain create_all).
+BASELINE = "0001"
+_PG_MIGRATION_LOCK = 7_104_221
+
+
+def alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    return config
+
+
+@cache
+def _scripts() -> tuple[frozenset[str], frozenset[str]]:
+    script = ScriptDirectory.from_config(alembic_config())
+    known = frozenset(rev.revision for rev in script.walk_revisions())
+    return known, frozenset(script.get_heads())
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this code ships."""
+    return _scripts()[0]
+
+
+def head_revisions() -> frozenset[str]:
+    return _scripts()[1]
+
+
+def current_revisions(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def _refuse_unknown(store: Store, current: frozenset[str]) -> None:
+    unknown = current - known_revisions()
+    if unknown:
+        raise StoreError(
+            f"{display_url(store.url)}: schema revision {', '.join(sorted(unknown))} is newer than this "
+            f"llmd4rec knows (newest: {', '.join(sorted(head_revisions()))}); upgrade llmd4rec to use this "
+            "database, or pass another --db"
+        )
+
+
+def upgrade_schema(store: Store) -> None:
+    """Bring the database to the newest revision (creating it when empty)."""
+    heads = head_revisions()
+    with store.engine.connect() as connection:
+        current = current_revisions(connection)
+        connection.rollback()
+    _refuse_unknown(store, current)
+    if current == heads:
+        return
+    with store.engine.connect().execution_options(**{IMMEDIATE: True}) as connection, connection.begin():
+        if store.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        current = current_revisions(connection)  # another process may have migrated meanwhile
+        _refuse_unknown(store, current)
+        if current == heads:
+            return
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        if not current and "runs" in inspect(connection).get_table_names():
+            command.stamp(config, BASELINE)  # a database from before migrations: same tables as the baseline
+        command.upgrade(config, "head")
