@@ -1,0 +1,118 @@
+"""The Textual app: opens the store, shows the Runs screen, offers help and the palette.
+
+Thin on purpose: screens own their behaviour. ``make_app`` is the one way to build it, used
+by `llmd4rec tui` and by the tests (which fix the clock and speed up polling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.db_error_screen import DbErrorScreen
+from llmd4rec_tui.screens.help_screen import HelpScreen
+from llmd4rec_tui.screens.runs_screen import RunsScreen
+from llmd4rec_tui.store.db import StoreError
+from llmd4rec_tui.store.views import now_utc, open_for_reading
+
+
+def _key_label(binding: Binding) -> str:
+    return binding.key_display or binding.key.replace("_", " ")
+
+
+def screen_bindings(screen: Screen[object]) -> list[Binding]:
+    """The screen's own bindings and those of its focused widget, in declaration order."""
+    found: list[Binding] = []
+    sources: list[object] = [screen]
+    if screen.focused is not None:
+        sources.append(screen.focused)
+    for source in sources:
+        for item in getattr(type(source), "BINDINGS", []):
+            if isinstance(item, Binding) and item.description:
+                found.append(item)
+    return found
+
+
+class Llmd4recApp(App[None]):
+    TITLE = "llmd4rec"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, context: AppContext | None, error: str | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.error = error
+
+    def on_mount(self) -> None:
+        if self.context is None:
+            self.push_screen(DbErrorScreen(self.error or "unknown error"))
+            return
+        self.sub_title = self.context.store.url
+        self.push_screen(RunsScreen(self.context))
+
+    def on_unmount(self) -> None:
+        if self.context is not None:
+            self.context.store.close()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = {
+            type(self.screen).__name__.removesuffix("Screen") or "Screen": [
+                (_key_label(b), b.description) for b in screen_bindings(self.screen)
+            ],
+            "Everywhere": [(_key_label(b), b.description) for b in self._app_bindings()]
+            + [("ctrl+p", "command palette: every action by name")],
+        }
+        self.push_screen(HelpScreen(sections))
+
+    def _app_bindings(self) -> list[Binding]:
+        return [b for b in self.BINDINGS if isinstance(b, Binding)]
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key action of the current screen is also a palette command."""
+        yield from super().get_system_commands(screen)
+        for binding in screen_bindings(screen):
+            target = screen.focused if binding in getattr(type(screen.focused), "BINDINGS", []) else screen
+            yield SystemCommand(
+                binding.description, f"key: {_key_label(binding)}", partial(self._run_on, target, binding.action)
+            )
+        yield SystemCommand("Help", "key: ?", self.action_help)
+
+    async def _run_on(self, target: object, action: str) -> None:
+        await self.run_action(action, target)  # type: ignore[arg-type]
+
+
+def make_app(
+    db_url: str,
+    *,
+    poll_s: float = 1.0,
+    page_size: int = 200,
+    clock: Callable[[], datetime] = now_utc,
+    export_dir: Path | None = None,
+    config_dir: Path | None = None,
+) -> Llmd4recApp:
+    """The app on db_url; a database that cannot be read opens an explanation instead."""
+    try:
+        store = open_for_reading(db_url)
+    except StoreError as exc:
+        return Llmd4recApp(None, str(exc))
+    context = AppContext(
+        store=store,
+        poll_s=poll_s,
+        page_size=page_size,
+        clock=clock,
+        export_dir=export_dir or Path.cwd(),
+        config_dir=config_dir or Path.cwd(),
+    )
+    return Llmd4recApp(context)

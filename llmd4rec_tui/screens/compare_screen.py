@@ -1,0 +1,109 @@
+"""The Compare screen: marked runs side by side, a pinned baseline, exports in one key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
+from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.messages import CompareLoaded, ReadFailed
+from llmd4rec_tui.store.views import CompareInput, compare_inputs
+from llmd4rec_tui.widgets.compare_table import CompareView
+
+SUFFIXES = {"csv": "csv", "md": "md", "latex": "tex", "json": "json"}
+
+
+def export_path(directory: Path, run_ids: list[int], fmt: str) -> Path:
+    ids = "-".join(str(i) for i in run_ids[:8]) + ("-etc" if len(run_ids) > 8 else "")
+    return directory / f"compare-{ids}.{SUFFIXES[fmt]}"
+
+
+class CompareScreen(Screen[None]):
+    CSS_PATH = "compare_screen.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("b", "pin_baseline", "Pin baseline"),
+        Binding("B", "clear_baseline", "Clear baseline", show=False),
+        Binding("C", "export('csv')", "CSV"),
+        Binding("M", "export('md')", "Markdown"),
+        Binding("L", "export('latex')", "LaTeX"),
+        Binding("J", "export('json')", "JSON"),
+    ]
+
+    def __init__(self, context: AppContext, run_ids: list[int], baseline_id: int | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.run_ids = list(run_ids)
+        self.baseline_id = baseline_id
+        self.runs: tuple[CompareInput, ...] = ()
+        self.comparison = Comparison((), None)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="compare-status")
+        yield CompareView(id="compare")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{len(self.run_ids)} runs"
+        self.reload()
+        self.set_interval(max(self.context.poll_s, 2.0), self.reload)
+
+    def reload(self) -> None:
+        store, ids = self.context.store, self.run_ids
+
+        def read() -> None:
+            try:
+                with store.session() as session:
+                    runs = compare_inputs(session, ids)
+            except KeyError as exc:
+                self.post_message(ReadFailed(str(exc.args[0])))
+                return
+            except Exception as exc:  # keep the screen alive through a locked database
+                self.post_message(ReadFailed(f"cannot read runs: {exc}"))
+                return
+            self.post_message(CompareLoaded(runs))
+
+        self.run_worker(read, thread=True, group="compare-read", exit_on_error=False)
+
+    def on_compare_loaded(self, message: CompareLoaded) -> None:
+        self.runs = message.runs
+        self._draw()
+
+    def on_read_failed(self, message: ReadFailed) -> None:
+        self.query_one("#compare-status", Static).update(Text(message.message))
+
+    def _draw(self) -> None:
+        self.comparison = compare(self.runs, self.baseline_id)
+        self.query_one(CompareView).show(self.comparison)
+        base = f"baseline #{self.baseline_id}" if self.baseline_id is not None else "b pins a baseline"
+        groups = sum(len(t.rows) for t in self.comparison.tables)
+        status = f"{len(self.runs)} runs in {groups} configs · {len(self.comparison.tables)} protocol(s) · {base}"
+        self.query_one("#compare-status", Static).update(Text(status))
+
+    def action_pin_baseline(self) -> None:
+        selected = self.query_one(CompareView).selected_run_id()
+        if selected is None:
+            return
+        self.baseline_id = selected
+        self._draw()
+
+    def action_clear_baseline(self) -> None:
+        self.baseline_id = None
+        self._draw()
+
+    def action_export(self, fmt: str) -> None:
+        path = export_path(self.context.export_dir, self.run_ids, fmt)
+        try:
+            path.write_text(EXPORTERS[fmt](self.comparison), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"wrote {path}")

@@ -1,0 +1,39 @@
+"""Typed messages that DB-reading thread workers post back to their screens.
+
+Workers only read and post; screens only draw. The counter lets a screen drop an answer
+to a question it no longer asks (a filter typed since the read started).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.message import Message
+
+from llmd4rec_tui.store.views import CompareInput, EventView, RunInfo, RunPage, WorkerRow
+
+
+class RunsLoaded(Message):
+    def __init__(self, request: int, page: RunPage, workers: tuple[WorkerRow, ...], now: datetime) -> None:
+        self.request, self.page, self.workers, self.now = request, page, workers, now
+        super().__init__()
+
+
+class RunLoaded(Message):
+    def __init__(self, info: RunInfo | None, events: tuple[EventView, ...], now: datetime) -> None:
+        self.info, self.events, self.now = info, events, now
+        super().__init__()
+
+
+class CompareLoaded(Message):
+    def __init__(self, runs: tuple[CompareInput, ...]) -> None:
+        self.runs = runs
+        super().__init__()
+
+
+class ReadFailed(Message):
+    """A read that raised: shown in the status line, the poll carries on."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__()

@@ -1,0 +1,147 @@
+"""The Run screen: one run, live while it runs and complete after, in tabs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
+from llmd4rec_tui.screens.run_timeline import RunTimeline
+from llmd4rec_tui.store.views import RunInfo, events_after, run_info
+from llmd4rec_tui.widgets.config_panel import ConfigPanel
+from llmd4rec_tui.widgets.event_log import EventLog
+from llmd4rec_tui.widgets.failure_panel import FailurePanel
+from llmd4rec_tui.widgets.loss_plot import LossPlot
+from llmd4rec_tui.widgets.metrics_panel import MetricsPanel
+from llmd4rec_tui.widgets.params_panel import ParamsPanel
+from llmd4rec_tui.widgets.runs_table import STATUS_STYLES, format_elapsed, format_metric, format_progress
+from llmd4rec_tui.widgets.weights_panel import WeightsPanel
+
+TABS = ("losses", "metrics", "weights", "params", "log", "config", "failure")
+WIDE_AT = 120  # columns from which the two loss plots sit side by side
+
+
+def summary_text(info: RunInfo, elapsed: str) -> Text:
+    row = info.row
+    text = Text()
+    text.append(f"#{row.id} {row.name}  ", style="bold")
+    text.append(row.status, style=STATUS_STYLES.get(row.status, ""))
+    text.append(f"  try {row.attempts}/{row.max_attempts}  {format_progress(row)}  {elapsed}")
+    text.append(f"  CRM N@10 {format_metric(row.crm_ndcg10)}  LLM N@10 {format_metric(row.llm_ndcg10)}")
+    if row.tags:
+        text.append("  " + " ".join(f"#{t}" for t in row.tags), style="dim")
+    return text
+
+
+class RunScreen(Screen[None]):
+    CSS_PATH = "run_screen.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        *(Binding(str(i + 1), f"show_tab('{tab}')", tab.title(), show=False) for i, tab in enumerate(TABS)),
+    ]
+
+    def __init__(self, context: AppContext, run_id: int) -> None:
+        super().__init__()
+        self.context = context
+        self.run_id = run_id
+        self.timeline = RunTimeline()
+        self.info: RunInfo | None = None
+        self._reading = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"run {self.run_id}: loading…", id="run-summary")
+        with TabbedContent(id="tabs"):
+            with TabPane("1 Losses", id="losses"), Grid(id="loss-plots"):
+                yield LossPlot("crm", id="loss-crm")
+                yield LossPlot("llm", id="loss-llm")
+            with TabPane("2 Metrics", id="metrics"):
+                yield MetricsPanel(id="metrics-panel")
+            with TabPane("3 Weights", id="weights"):
+                yield WeightsPanel(id="weights-panel")
+            with TabPane("4 Params", id="params"):
+                yield ParamsPanel(id="params-panel")
+            with TabPane("5 Log", id="log"):
+                yield EventLog(id="event-log")
+            with TabPane("6 Config", id="config"):
+                yield ConfigPanel(id="config-panel")
+            with TabPane("7 Failure", id="failure"):
+                yield FailurePanel(id="failure-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.context.poll_s, self.reload)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= WIDE_AT, "-wide")
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def reload(self) -> None:
+        """Read the run row and only the events newer than the last seen, in a thread."""
+        if self._reading:
+            return  # one read at a time keeps the events in order
+        self._reading = True
+        store, run_id, after, clock = self.context.store, self.run_id, self.timeline.last_event_id, self.context.clock
+
+        def read() -> None:
+            try:
+                with store.session() as session:
+                    info = run_info(session, run_id)
+                    new = events_after(session, run_id, after)
+            except Exception as exc:  # keep polling through a locked or vanished database
+                self.post_message(ReadFailed(f"cannot read run {run_id}: {exc}"))
+                return
+            self.post_message(RunLoaded(info, new, clock()))
+
+        self.run_worker(read, thread=True, group="run-read", exit_on_error=False)
+
+    def on_read_failed(self, message: ReadFailed) -> None:
+        self._reading = False
+        self.query_one("#run-summary", Static).update(Text(message.message, style="red"))
+
+    def on_run_loaded(self, message: RunLoaded) -> None:
+        self._reading = False
+        if message.info is None:
+            self.query_one("#run-summary", Static).update(Text(f"run {self.run_id} no longer exists", style="red"))
+            return
+        first = self.info is None
+        changed_info = message.info != self.info
+        self.info = message.info
+        self.sub_title = message.info.row.name
+        elapsed = format_elapsed(message.info.row.elapsed_s(message.now))
+        self.query_one("#run-summary", Static).update(summary_text(message.info, elapsed))
+        changed = self.timeline.add(message.events)
+        if first:
+            changed |= {"losses", "evals", "weights", "params"}
+        self._draw(changed, message)
+        if changed_info:
+            self.query_one(ConfigPanel).show(message.info)
+            self.query_one(FailurePanel).show(message.info, self.timeline.failure)
+        if first and message.info.row.status in ("failed", "lost"):
+            self.action_show_tab("failure")
+
+    def _draw(self, changed: set[str], message: RunLoaded) -> None:
+        if "losses" in changed:
+            self.query_one("#loss-crm", LossPlot).show(self.timeline.losses.get("crm", []))
+            self.query_one("#loss-llm", LossPlot).show(self.timeline.losses.get("llm", []))
+        if "evals" in changed:
+            self.query_one(MetricsPanel).show(self.timeline.evals)
+        if "weights" in changed:
+            self.query_one(WeightsPanel).show(self.timeline)
+        if "params" in changed:
+            self.query_one(ParamsPanel).show(self.timeline)
+        if "log" in changed:
+            self.query_one(EventLog).add(message.events)
+        if "failure" in changed and self.info is not None:
+            self.query_one(FailurePanel).show(self.info, self.timeline.failure)

@@ -1,0 +1,64 @@
+"""The resolved config and the reproducibility record of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from engine.config import flatten
+from llmd4rec_tui.store.views import RunInfo
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _pairs(title: str, pairs: dict[str, Any]) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    for key, value in pairs.items():
+        table.add_row(key, _value(value))
+    return table
+
+
+def reproducibility(detail: RunInfo) -> dict[str, Any]:
+    """What it takes to run this again and get the same numbers."""
+    dirty = {None: "unknown", True: "dirty", False: "clean"}[detail.git_dirty]
+    record: dict[str, Any] = {
+        "config hash": detail.config_hash,
+        "seed": detail.seed,
+        "git commit": f"{detail.git_commit or 'unknown'} ({dirty})",
+        "source": detail.source_path or "-",
+        "worker": f"{detail.worker_id or '-'} pid {detail.pid or '-'}",
+        "run dir": detail.run_dir or "-",
+    }
+    record.update({f"protocol.{k}": v for k, v in detail.protocol.items()})
+    record.update({f"env.{k}": v for k, v in flatten(detail.environment).items()})
+    return record
+
+
+def config_renderable(detail: RunInfo) -> RenderableType:
+    parts: list[RenderableType] = [_pairs("Reproducibility", reproducibility(detail)), Text("")]
+    if detail.notes:
+        parts += [Text("Notes", style="bold"), Text(detail.notes), Text("")]
+    parts.append(_pairs("Resolved config", flatten(detail.config)))
+    return Group(*parts)
+
+
+class ConfigPanel(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="config-body")
+
+    def show(self, detail: RunInfo) -> None:
+        self.query_one("#config-body", Static).update(config_renderable(detail))

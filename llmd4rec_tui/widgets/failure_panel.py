@@ -1,0 +1,54 @@
+"""Why a run failed: infrastructure (lost, killed, out of memory) or code (a traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from llmd4rec_tui.store.views import RunInfo
+
+KIND_HELP = {
+    "exception": "the code raised: see the traceback",
+    "oom": "out of memory: lower batch sizes or model size",
+    "killed": "the process was killed from outside (signal)",
+    "lost": "the worker stopped sending heartbeats",
+}
+
+
+def failure_renderable(detail: RunInfo, event: dict[str, Any] | None) -> RenderableType:
+    kind = detail.row.failure_kind or (event or {}).get("kind")
+    message = detail.error or (event or {}).get("message")
+    trace = detail.traceback or (event or {}).get("traceback")
+    if detail.row.status not in ("failed", "lost") and not message:
+        return Text(f"no failure: the run is {detail.row.status}", style="dim")
+    parts: list[RenderableType] = []
+    head = Text(f"{detail.row.status}", style="bold red")
+    if kind:
+        head.append(f" · {kind}", style="red")
+        head.append(f" ({KIND_HELP.get(kind, kind)})", style="dim")
+    if detail.exit_code is not None:
+        head.append(f" · exit code {detail.exit_code}")
+    parts.append(head)
+    if message:
+        parts.append(Text(message, style="bold"))
+    if trace:
+        parts += [Text(""), Text("Traceback", style="bold"), Text(trace)]
+    if detail.stderr_tail:
+        parts += [Text(""), Text("stderr (last lines)", style="bold"), Text(detail.stderr_tail, style="dim")]
+    return Group(*parts)
+
+
+class FailurePanel(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="failure-body")
+
+    def show(self, detail: RunInfo, event: dict[str, Any] | None) -> None:
+        self.query_one("#failure-body", Static).update(failure_renderable(detail, event))

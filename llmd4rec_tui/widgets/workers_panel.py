@@ -1,0 +1,36 @@
+"""Live workers and their heartbeats, under the Runs table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from llmd4rec_tui.store.views import WorkerRow
+
+#: A heartbeat older than this is shown as stale: the worker may have died.
+STALE_AFTER_S = 60.0
+
+
+def workers_text(workers: tuple[WorkerRow, ...], now: datetime) -> Text:
+    if not workers:
+        return Text("no live workers · press w to start one", style="dim")
+    text = Text()
+    for i, worker in enumerate(workers):
+        if i:
+            text.append("   ")
+        age = worker.heartbeat_age_s(now)
+        style = "red" if age > STALE_AFTER_S else "green"
+        text.append("♥ ", style=style)
+        text.append(f"{worker.id} ({worker.host}:{worker.pid}) {worker.running}/{worker.concurrency} ")
+        text.append(f"{age:.0f}s ago", style=style)
+    return text
+
+
+class WorkersPanel(Static):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    def show(self, workers: tuple[WorkerRow, ...], now: datetime) -> None:
+        self.update(workers_text(workers, now))
