@@ -44,9 +44,10 @@ class Interactions:
 
 def factorize(values: list[str]) -> tuple[np.ndarray, list[str]]:
     """Codes in order of first appearance, and the distinct values."""
-    seen: dict[str, int] = {}
-    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
-    return codes, list(seen)
+    distinct = list(dict.fromkeys(values))
+    index = {value: code for code, value in enumerate(distinct)}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    return codes, distinct
 
 
 def parse_numbers(table: Table, name: str, purpose: str) -> np.ndarray:
