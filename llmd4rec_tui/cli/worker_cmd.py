@@ -2,9 +2,76 @@
 
 from __future__ import annotations
 
+import logging
+import shlex
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from llmd4rec_tui.cli.common import fail, state
+from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.queue.settings import (
+    ENV_ENGINE_CMD,
+    ENV_RUNS_DIR,
+    WorkerSettings,
+    default_engine_cmd,
+    default_runs_dir,
+)
+from llmd4rec_tui.queue.worker import Worker
+
+err_console = Console(stderr=True)
 
 
-def worker(ctx: typer.Context) -> None:
-    """Run queued experiments."""
-    raise typer.Exit(1)
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Runs at once on this machine.")] = 1,
+    until_empty: Annotated[
+        bool, typer.Option("--until-empty", help="Exit once nothing is queued and nothing is running anywhere.")
+    ] = False,
+    drain: Annotated[
+        bool, typer.Option("--drain", help="On Ctrl-C/SIGTERM let running runs finish (a second signal interrupts).")
+    ] = False,
+    lease_s: Annotated[float, typer.Option("--lease", help="Seconds without a heartbeat before a run is lost.")] = 60.0,
+    heartbeat_s: Annotated[float, typer.Option("--heartbeat", help="Seconds between lease renewals.")] = 10.0,
+    poll_s: Annotated[float, typer.Option("--poll", help="Seconds between looks at an empty queue.")] = 2.0,
+    grace_s: Annotated[
+        float, typer.Option("--grace", help="Seconds a stopping engine gets before SIGTERM, and again before SIGKILL.")
+    ] = 30.0,
+    engine_cmd: Annotated[
+        str | None,
+        typer.Option("--engine-cmd", envvar=ENV_ENGINE_CMD, help="Engine command [default: python -m engine]."),
+    ] = None,
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", envvar=ENV_RUNS_DIR, help="Run directories [default: runs/ beside the db]."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every claim and lease event.")] = False,
+) -> None:
+    """Run queued experiments: claim, start the engine, store its events, record the outcome."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    try:
+        settings = WorkerSettings(
+            concurrency=concurrency,
+            until_empty=until_empty,
+            drain=drain,
+            lease_s=lease_s,
+            heartbeat_s=heartbeat_s,
+            poll_s=poll_s,
+            grace_s=grace_s,
+            engine_cmd=shlex.split(engine_cmd) if engine_cmd else default_engine_cmd(),
+            runs_dir=runs_dir or default_runs_dir(state(ctx).db_url),
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    store = open_cli_store(ctx)
+    try:
+        runner = Worker(store, settings)
+        runner.install_signal_handlers()
+        where = f"concurrency {concurrency}, runs in {settings.runs_dir}"
+        err_console.print(f"worker {runner.id}: {where}", highlight=False)
+        started = runner.run()
+    finally:
+        store.close()
+    err_console.print(f"worker {runner.id}: stopped after {len(started)} attempt(s)", highlight=False)

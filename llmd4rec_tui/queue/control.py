@@ -22,6 +22,7 @@ from llmd4rec_tui.store.records import ACTIVE_STATUSES, now_utc
 Move = Literal["top", "up", "down", "bottom"]
 WAITING = ("queued", "held")
 RETRYABLE = ("failed", "cancelled", "lost")
+REMOVABLE = ("queued", "held", "succeeded", "failed", "cancelled", "lost")
 
 
 def _runs(session: Session, ids: Iterable[int]) -> list[Run]:

@@ -15,6 +15,7 @@ from llmd4rec_tui.store.models import Metric, Run, RunSummary
 
 ACTIVE_STATUSES = ("queued", "held", "running")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
+STATUSES = ACTIVE_STATUSES + FINAL_STATUSES
 
 
 def now_utc() -> datetime:
