@@ -83,12 +83,16 @@ def check_no_empty(table: Table, name: str, cells: list[str], purpose: str) -> N
 def interactions_from_table(
     table: Table, user_column: str, item_column: str, time_column: str, rating_column: str | None
 ) -> Interactions:
-    users = table.column(user_column, "user ids")
-    items = table.column(item_column, "item ids")
+    users = table.column(user_column, "user ids; the name is set by data.user_column")
+    items = table.column(item_column, "item ids; the name is set by data.item_column")
     check_no_empty(table, user_column, users, "user id")
     check_no_empty(table, item_column, items, "item id")
-    time = parse_numbers(table, time_column, "timestamps, e.g. Unix seconds")
-    rating = None if rating_column is None else parse_numbers(table, rating_column, "ratings for data.min_rating")
+    time = parse_numbers(table, time_column, "timestamps, e.g. Unix seconds; the name is set by data.time_column")
+    rating = (
+        None
+        if rating_column is None
+        else parse_numbers(table, rating_column, "ratings for data.min_rating; the name is set by data.rating_column")
+    )
     user_codes, user_names = factorize(users)
     item_codes, item_names = factorize(items)
     rows = np.arange(len(users), dtype=np.int64)

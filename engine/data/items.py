@@ -31,8 +31,8 @@ class ItemText:
 
 
 def item_text_from_table(table: Table, columns: ItemColumns) -> ItemText:
-    ids = table.column(columns.item, "item ids")
-    titles = table.column(columns.title, "item titles")
+    ids = table.column(columns.item, "item ids; the name is set by data.item_column")
+    titles = table.column(columns.title, "item titles; the name is set by data.title_column")
     years = table.columns.get(columns.year)
     genres = table.columns.get(columns.genre)
     text: dict[str, str] = {}

@@ -44,7 +44,7 @@ class Table:
         if name not in self.columns:
             raise DataError(
                 self.source.label,
-                f"a column named {name!r} ({purpose}; set it in the [data] section)",
+                f"a column named {name!r} ({purpose})",
                 value=self.header,
                 column=name,
             )

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from llmd4rec_tui.cli.common import fail
@@ -22,7 +23,9 @@ console = Console(highlight=False)
 
 CacheOption = Annotated[
     str | None,
-    typer.Option("--cache-dir", help="Cache folder [default: data.cache_dir, $LLMD4REC_CACHE, user cache]."),
+    typer.Option(
+        "--cache-dir", help="Cache folder (default: data.cache_dir, then $LLMD4REC_CACHE, then the user cache)."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -90,7 +93,7 @@ def fetch(
     try:
         report = BUILTINS[name].fetch_and_verify(cache_root(cache_dir))
     except (AssetError, DataError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(escape(str(exc))) from None
     if as_json:
         out = {
             "dataset": report.dataset,
@@ -112,10 +115,13 @@ def fetch(
 def info(
     name: Annotated[
         str | None,
-        typer.Argument(help="ml-100k, ml-1m, synthetic, or a path to a .inter/.csv file [default: the config's]."),
+        typer.Argument(
+            help="ml-100k, ml-1m, synthetic, or a path to a .inter/.csv file (default: the config's dataset)."
+        ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Take the [data] section (preprocessing) from this config.")
+        Path | None,
+        typer.Option("--config", "-c", help="Take the data section (dataset, preprocessing) from this config."),
     ] = None,
     min_rating: Annotated[float | None, typer.Option(help="Override data.min_rating.")] = None,
     user_core: Annotated[int | None, typer.Option(help="Override data.user_core.")] = None,
@@ -146,7 +152,7 @@ def info(
         section = config_from_dict({**raw, "data": data}, source).data
         dataset = load_dataset(section)
     except (ConfigError, DataError, AssetError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(escape(str(exc))) from None
     stats = dataset.stats()
     stats["before_filtering"] = dataset.preprocessing.get("raw")
     stats["preprocessing"] = dataset.preprocessing

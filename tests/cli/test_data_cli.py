@@ -115,3 +115,12 @@ def test_fetch_and_info_ml_100k(tmp_path: Path) -> None:
     stats = json.loads(out)
     assert (stats["users"], stats["items"], stats["interactions"]) == (943, 1682, 100_000)
     assert stats["items_with_text"] == 1682 and stats["time_min"] == 874724710.0
+
+
+def test_error_text_with_brackets_is_shown_verbatim(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,item_id,ts\nu,i,1\n")
+    code, out = _invoke("info", str(path), "--cache-dir", str(tmp_path / "c"))
+    assert code == 2
+    assert "found ['user_id', 'item_id', 'ts']; expected a column named 'timestamp'" in " ".join(out.split())
+    assert "data.time_column" in out
