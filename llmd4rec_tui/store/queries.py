@@ -31,7 +31,7 @@ def list_runs(
     if statuses:
         query = query.where(Run.status.in_(statuses))
     query = query.order_by(Run.id.desc() if newest_first else Run.id).offset(offset).limit(limit)
-    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query).tuples()]
+    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
 
 
 def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
@@ -44,7 +44,7 @@ def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
         .where(Run.status.in_(statuses))
         .order_by(running_first, *CLAIM_ORDER)
     )
-    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query).tuples()]
+    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
 
 
 def get_run(session: Session, run_id: int) -> RunDetail | None:

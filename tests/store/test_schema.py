@@ -1,0 +1,116 @@
+"""Migrations on open: fresh, old and pre-migration databases upgrade; newer ones are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+from llmd4rec_tui.store.db import Store, StoreError, open_store
+from llmd4rec_tui.store.schema import alembic_config, head_revisions, known_revisions
+
+
+def _columns(store: Store, table: str) -> set[str]:
+    return {c["name"] for c in inspect(store.engine).get_columns(table)}
+
+
+def _at_baseline(url: str) -> Store:
+    """A database as the first release left it: schema revision 0001, one run in it."""
+    store = Store(url)
+    config = alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (name, source_path, config_toml, config_json, config_hash, dataset, seed, tags,"
+                " notes, status, priority, enqueued_at, attempts, max_attempts, cancel_requested, run_dir,"
+                " environment, protocol) VALUES ('old', '', '', '{}', 'abc', 'synthetic', 0, '[]', '', 'succeeded',"
+                " 0, '2026-01-01 00:00:00', 1, 3, false, '', '{}', '{}')"
+            )
+        )
+    return store
+
+
+def test_fresh_database_is_created_at_head(db_url: str) -> None:
+    store = open_store(db_url)
+    with store.engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert {revision} == set(head_revisions())
+    assert {"runs", "run_summaries", "events", "metrics", "histograms", "workers"} <= set(
+        inspect(store.engine).get_table_names()
+    )
+    assert "last_checkpoint" in _columns(store, "runs")
+    store.close()
+    open_store(db_url).close()  # a second open finds it at head and changes nothing
+
+
+def test_old_database_upgrades_in_place_keeping_its_runs(db_url: str) -> None:
+    old = _at_baseline(db_url)
+    assert "last_checkpoint" not in _columns(old, "runs")
+    old.close()
+    store = open_store(db_url)
+    assert "last_checkpoint" in _columns(store, "runs")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT name, status FROM runs")).all() == [("old", "succeeded")]
+    store.close()
+
+
+def test_database_from_before_migrations_is_adopted(db_url: str) -> None:
+    old = _at_baseline(db_url)
+    with old.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    old.close()
+    store = open_store(db_url)
+    assert "last_checkpoint" in _columns(store, "runs")
+    store.close()
+
+
+def test_newer_database_is_refused_with_a_clear_message(db_url: str) -> None:
+    open_store(db_url).close()
+    store = Store(db_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    store.close()
+    with pytest.raises(StoreError, match=r"9999_future is newer than this llmd4rec knows.*upgrade llmd4rec"):
+        open_store(db_url)
+    assert "9999_future" not in known_revisions()
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    path.write_text("not a database, just text " * 100)
+    with pytest.raises(StoreError, match=r"cannot open the database .*runs.db"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_an_unusable_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match=r"nosuchdriver.*not a usable SQLAlchemy URL"):
+        open_store("nosuchdriver://x/y")
+
+
+def test_a_database_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open the database"):
+        open_store(f"sqlite:///{tmp_path / 'missing' / 'runs.db'}")
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    import llmd4rec_tui.store.migrations as migrations
+
+    folder = Path(migrations.__file__).parent
+    assert (folder / "env.py").exists() and (folder / "alembic.ini").exists()
+    assert (folder / "script.py.mako").exists()
+    assert sqlite3.sqlite_version_info >= (3, 35)  # RETURNING, used by the claim
