@@ -77,7 +77,7 @@ def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) ->
     table.add_column("processed", justify="right", min_width=9)
     table.add_column("users/items/ratings", justify="right", no_wrap=True)
     for row in rows:
-        counts = " / ".join(f"{row[k]:,}" for k in ("users", "items", "interactions")) if row["users"] else "-"
+        counts = "/".join(f"{row[k]:,}" for k in ("users", "items", "interactions")) if row["users"] else "-"
         table.add_row(row["name"], row["source"], "yes" if row["cached"] else "no", str(row["processed"]), counts)
     console.print(table)
 
