@@ -289,6 +289,7 @@ def train_phase(
             emitter.emit(_weights_event(totals, distill, round, phase, epoch))
         if stale >= settings.patience:
             break
+    optimizer.zero_grad(set_to_none=True)  # a finished phase holds no gradients (nor their memory)
     with torch.no_grad():
         for param, saved in zip(params, best_state, strict=True):
             param.copy_(saved)
