@@ -20,8 +20,15 @@ from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.db_error_screen import DbErrorScreen
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.runs_screen import RunsScreen
-from llmd4rec_tui.store.db import StoreError
+from llmd4rec_tui.store.db import StoreError, display_url
 from llmd4rec_tui.store.views import now_utc, open_for_reading
+
+
+def short_url(url: str) -> str:
+    """The file name of a SQLite database, the password-free URL of anything else."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).name
+    return display_url(url)
 
 
 def _key_label(binding: Binding) -> str:
@@ -57,7 +64,7 @@ class Llmd4recApp(App[None]):
         if self.context is None:
             self.push_screen(DbErrorScreen(self.error or "unknown error"))
             return
-        self.sub_title = self.context.store.url
+        self.sub_title = short_url(self.context.store.url)
         self.push_screen(RunsScreen(self.context))
 
     def on_unmount(self) -> None:

@@ -23,3 +23,4 @@ class AppContext:
     clock: Callable[[], datetime] = now_utc
     export_dir: Path = Path(".")  # where compare exports are written
     config_dir: Path = Path(".")  # where the add-configs picker starts
+    log_dir: Path = Path("logs")  # where workers started from the app write their output

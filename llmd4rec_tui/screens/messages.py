@@ -31,6 +31,14 @@ class CompareLoaded(Message):
         super().__init__()
 
 
+class ActionDone(Message):
+    """A queue action finished: what it did, or why it was refused."""
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        self.text, self.error = text, error
+        super().__init__()
+
+
 class ReadFailed(Message):
     """A read that raised: shown in the status line, the poll carries on."""
 

@@ -11,6 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
+from llmd4rec_tui.queue.enqueue import expand_patterns
+from llmd4rec_tui.queue.errors import QueueError
+
 
 class TomlTree(DirectoryTree):
     """Folders and .toml files only, hidden entries left out."""
@@ -20,25 +23,22 @@ class TomlTree(DirectoryTree):
 
 
 def expand_paths(text: str, base: Path) -> list[Path]:
-    """Space-separated paths or globs, relative to base; raises ValueError naming a miss."""
-    found: list[Path] = []
+    """Space-separated paths, globs or folders (their *.toml), relative to base.
+
+    Raises QueueError naming a word that matches nothing.
+    """
+    patterns = []
     for word in text.split():
         path = Path(word).expanduser()
         path = path if path.is_absolute() else base / path
-        if any(ch in word for ch in "*?["):
-            matches = sorted(path.parent.glob(path.name))
-            if not matches:
-                raise ValueError(f"{word}: no file matches this pattern")
-            found += matches
-        elif path.is_dir():
-            found += sorted(path.glob("*.toml"))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise ValueError(f"{word}: no such file")
-    if not found:
-        raise ValueError("type at least one config path (or pick one in the tree)")
-    return found
+        patterns.append(str(path / "*.toml") if path.is_dir() else str(path))
+    if not patterns:
+        raise QueueError("type at least one config path (or pick one in the tree)")
+    paths = expand_patterns(patterns)
+    missing = next((p for p in paths if not p.exists()), None)
+    if missing is not None:
+        raise QueueError(f"{missing}: no such file")
+    return paths
 
 
 class PathPrompt(ModalScreen[list[Path] | None]):
@@ -64,7 +64,7 @@ class PathPrompt(ModalScreen[list[Path] | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
             self.dismiss(expand_paths(event.value, self.base))
-        except ValueError as exc:
+        except QueueError as exc:
             self.query_one("#path-error", Static).update(str(exc))
 
     def action_cancel(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,8 +14,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from engine.config import ConfigError
+from llmd4rec_tui.queue.control import Move
+from llmd4rec_tui.queue.errors import QueueError
+from llmd4rec_tui.screens import queue_requests
+from llmd4rec_tui.screens.confirm_screen import ConfirmScreen
 from llmd4rec_tui.screens.context import AppContext
-from llmd4rec_tui.screens.messages import ReadFailed, RunsLoaded
+from llmd4rec_tui.screens.messages import ActionDone, ReadFailed, RunsLoaded
+from llmd4rec_tui.screens.path_prompt import PathPrompt
+from llmd4rec_tui.screens.worker_process import start_worker
+from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.views import SORT_COLUMNS, FilterError, RunFilter, RunSort, list_runs, live_workers
 from llmd4rec_tui.widgets.runs_table import RunsTable
 from llmd4rec_tui.widgets.workers_panel import WorkersPanel
@@ -33,6 +43,14 @@ class RunsScreen(Screen[None]):
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
+        Binding("h", "hold_release", "Hold/release"),
+        Binding("u", "move('up')", "Move up", show=False),
+        Binding("d", "move('down')", "Move down", show=False),
+        Binding("x", "cancel_runs", "Cancel"),
+        Binding("r", "retry", "Retry"),
+        Binding("delete,D", "delete", "Delete", show=False),
+        Binding("a", "add_configs", "Add"),
+        Binding("w", "start_worker", "Worker"),
     ]
 
     def __init__(self, context: AppContext) -> None:
@@ -43,7 +61,8 @@ class RunsScreen(Screen[None]):
         self.page_offset = 0
         self.total = 0
         self.marked: set[int] = set()
-        self._request = 0
+        self.filter_error: str | None = None  # shown until the filter text is valid again
+        self._reads = 0
         self._last: RunsLoaded | None = None
 
     def compose(self) -> ComposeResult:
@@ -67,8 +86,8 @@ class RunsScreen(Screen[None]):
 
     def reload(self) -> None:
         """Read the current page in a thread; the answer comes back as RunsLoaded."""
-        self._request += 1
-        request, where, sort, offset = self._request, self.where, self.sort, self.page_offset
+        self._reads += 1
+        request, where, sort, offset = self._reads, self.where, self.sort, self.page_offset
         limit, store, clock = self.context.page_size, self.context.store, self.context.clock
 
         def read() -> None:
@@ -84,7 +103,7 @@ class RunsScreen(Screen[None]):
         self.run_worker(read, thread=True, group="runs-read", exit_on_error=False)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        if message.request < self._request:
+        if message.request < self._reads:
             return  # an answer to a filter, sort or page no longer shown
         self._last = message
         self.total = message.page.total
@@ -101,6 +120,7 @@ class RunsScreen(Screen[None]):
 
     def _status(self, error: str | None = None) -> None:
         status = self.query_one("#runs-status", Static)
+        error = error or self.filter_error
         status.set_class(error is not None, "-error")
         if error is not None:
             status.update(Text(error))
@@ -128,8 +148,10 @@ class RunsScreen(Screen[None]):
         try:
             self.where = RunFilter.parse(event.value)
         except FilterError as exc:
-            self._status(str(exc))
+            self.filter_error = str(exc)
+            self._status()
             return
+        self.filter_error = None
         self.page_offset = 0
         self.reload()
 
@@ -206,8 +228,74 @@ class RunsScreen(Screen[None]):
             return
         self.app.push_screen(CompareScreen(self.context, ids))
 
-    def after_write(self, done: Callable[[], None] | None = None) -> None:
-        """Re-read at once after a queue action, so its effect shows without a poll wait."""
+    # ---- queue actions ---------------------------------------------------------------
+
+    def _chosen(self) -> list[int]:
+        ids = self.selected_ids()
+        if not ids:
+            self.notify("no run selected", severity="warning")
+        return ids
+
+    def _write(self, action: Callable[[Store], str]) -> None:
+        """Run one queue write in a thread; ActionDone reports it and triggers a re-read."""
+        store = self.context.store
+
+        def write() -> None:
+            try:
+                text = action(store)
+            except (QueueError, ConfigError) as exc:
+                self.post_message(ActionDone(str(exc), error=True))
+                return
+            self.post_message(ActionDone(text))
+
+        self.run_worker(write, thread=True, group="queue-write", exit_on_error=False)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity="error" if message.error else "information", timeout=6)
+        if not message.error:
+            self.marked.clear()
         self.reload()
-        if done is not None:
-            done()
+
+    def action_hold_release(self) -> None:
+        if ids := self._chosen():
+            self._write(partial(queue_requests.hold_or_release, ids=ids))
+
+    def action_move(self, where: Move) -> None:
+        if ids := self._chosen():
+            self._write(partial(queue_requests.move, ids=ids, where=where))
+
+    def action_cancel_runs(self) -> None:
+        if ids := self._chosen():
+            self._write(partial(queue_requests.cancel, ids=ids))
+
+    def action_retry(self) -> None:
+        if ids := self._chosen():
+            self._write(partial(queue_requests.retry, ids=ids))
+
+    def action_delete(self) -> None:
+        ids = self._chosen()
+        if not ids:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(partial(queue_requests.remove, ids=ids))
+
+        listed = ", ".join(f"#{i}" for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+        question = f"Delete {len(ids)} run(s) ({listed}) with their events and metrics?"
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_add_configs(self) -> None:
+        def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                self._write(partial(queue_requests.add_configs, paths=paths))
+
+        self.app.push_screen(PathPrompt(self.context.config_dir), chosen)
+
+    def action_start_worker(self) -> None:
+        try:
+            started = start_worker(self.context.store.url, self.context.log_dir)
+        except OSError as exc:
+            self.notify(f"cannot start a worker: {exc}", severity="error")
+            return
+        self.notify(f"started worker pid {started.pid}; output in {started.log_path}")

@@ -185,7 +185,7 @@ def list_runs(
     if sort.column != "id":
         ordering.append(Run.id.desc() if sort.descending else Run.id.asc())
     stmt = select(Run, RunSummary).outerjoin(RunSummary).where(*clauses).order_by(*ordering).offset(offset).limit(limit)
-    rows = tuple(_run_row(run, summary) for run, summary in session.execute(stmt).tuples())
+    rows = tuple(_run_row(run, summary) for run, summary in session.execute(stmt))
     return RunPage(rows, int(total or 0), offset)
 
 
@@ -206,7 +206,7 @@ class WorkerRow:
 def live_workers(session: Session) -> tuple[WorkerRow, ...]:
     """Workers that have not said they stopped, with how many runs each holds."""
     per_worker = select(Run.worker_id, func.count(Run.id)).where(Run.status == "running").group_by(Run.worker_id)
-    running = {worker_id: count for worker_id, count in session.execute(per_worker).tuples()}
+    running = {worker_id: count for worker_id, count in session.execute(per_worker)}
     workers = session.scalars(select(Worker).where(Worker.stopped_at.is_(None)).order_by(Worker.started_at))
     return tuple(
         WorkerRow(

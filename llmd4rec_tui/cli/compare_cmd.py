@@ -1,0 +1,85 @@
+"""`llmd4rec runs compare IDS`: the Compare screen's table, headless, in any export format."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare, format_delta, format_stat
+from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
+
+console = Console()
+
+
+def render_table(comparison: Comparison) -> list[Table]:
+    """One Rich table per protocol, best per column in bold green."""
+    with_deltas = any(row.deltas for t in comparison.tables for row in t.rows)
+    out = []
+    for table in comparison.tables:
+        grid = Table(title=f"protocol: {table.protocol}", title_justify="left")
+        for name in ("run", "ids", "seeds", *table.config_keys):
+            grid.add_column(name)
+        for key in table.metric_keys:
+            grid.add_column(key, justify="right")
+            if with_deltas:
+                grid.add_column(f"Δ {key}", justify="right")
+        for index, row in enumerate(table.rows):
+            cells: list[str | Text] = [
+                row.label + (" (baseline)" if row.is_baseline else ""),
+                ",".join(map(str, row.run_ids)),
+                ",".join(map(str, row.seeds)),
+                *(str(row.config.get(k)) for k in table.config_keys),
+            ]
+            for key in table.metric_keys:
+                best = table.is_best(index, key)
+                cells.append(Text(format_stat(row.stats.get(key)), style="bold green" if best else ""))
+                if with_deltas:
+                    cells.append(format_delta(row.deltas.get(key)))
+            grid.add_row(*cells)
+        out.append(grid)
+    return out
+
+
+@runs_app.command("compare")
+def compare_runs(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Run ids to compare.", show_default=False)] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Add every run with this tag.")] = None,
+    baseline: Annotated[int | None, typer.Option("--baseline", "-b", help="Run id to compute deltas against.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """Compare runs: differing config keys, metrics (mean ± std over seeds), best and deltas."""
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    store = open_cli_store(ctx)
+    try:
+        with store.session() as session:
+            chosen = list(dict.fromkeys(ids or []))
+            for name in tag or []:
+                tagged = run_ids_with_tag(session, name)
+                if not tagged:
+                    raise fail(f"--tag {name!r}: no run has this tag")
+                chosen += [i for i in tagged if i not in chosen]
+            if not chosen:
+                raise fail("give run ids or --tag to choose the runs to compare")
+            try:
+                runs = compare_inputs(session, chosen)
+            except KeyError as exc:
+                raise fail(str(exc.args[0])) from exc
+    finally:
+        store.close()
+    if baseline is not None and baseline not in chosen:
+        raise fail(f"--baseline {baseline}: not among the compared runs ({', '.join(map(str, chosen))})")
+    comparison = compare(runs, baseline)
+    if fmt == "table":
+        for grid in render_table(comparison):
+            console.print(grid)
+        return
+    typer.echo(EXPORTERS[fmt](comparison), nl=False)

@@ -1,0 +1,26 @@
+"""Waiting in Pilot tests for what a thread worker will post, without fixed sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from llmd4rec_tui.app import Llmd4recApp, make_app
+from tests.tui.dbfill import fixed_clock
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until condition holds; fail with a clear message after timeout."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def build_app(db_url: str, **options: object) -> Llmd4recApp:
+    """The app as the CLI builds it, with a fixed clock and a fast poll."""
+    settings: dict[str, object] = {"poll_s": 0.1, "clock": fixed_clock, **options}
+    return make_app(db_url, **settings)  # type: ignore[arg-type]

@@ -1,0 +1,156 @@
+"""The Runs screen driven through Pilot against a real SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from llmd4rec_tui.screens.compare_screen import CompareScreen
+from llmd4rec_tui.screens.help_screen import HelpScreen
+from llmd4rec_tui.screens.run_screen import RunScreen
+from llmd4rec_tui.screens.runs_screen import RunsScreen
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.widgets.runs_table import RunsTable
+from tests.tui.pilot_helpers import build_app, wait_for
+
+
+def shown(app: object) -> list[int]:
+    return app.screen.query_one(RunsTable).run_ids  # type: ignore[attr-defined, no-any-return]
+
+
+def status_line(app: object) -> str:
+    return str(app.screen.query_one("#runs-status", Static).render())  # type: ignore[attr-defined]
+
+
+async def test_runs_open_with_every_run_and_the_live_worker(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        assert shown(app) == sorted(run_ids.values(), reverse=True)
+        assert "runs 1-6 of 6 · sort id ↓" in status_line(app)
+        workers = str(app.screen.query_one("#workers", Static).render())
+        assert "host-a:4242" in workers and "1/2" in workers and "3s ago" in workers
+        table = app.screen.query_one(RunsTable)
+        row = table.get_row(str(run_ids["running"]))
+        assert [str(c) for c in row[3:8]] == ["running", "1/3", "0", "r1 crm e0 100%", "2:00"]
+
+
+async def test_filter_by_status_tag_and_text_and_explain_a_bad_one(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"status:failed")
+        await wait_for(pilot, lambda: shown(app) == [run_ids["failed"]])
+        app.screen.query_one(Input).value = "tag:paper lr01"
+        await wait_for(pilot, lambda: shown(app) == [run_ids["running"]])
+        app.screen.query_one(Input).value = "status:bogus"
+        await wait_for(pilot, lambda: "unknown status 'bogus'" in status_line(app))
+        await pilot.press("enter")
+        assert isinstance(app.focused, RunsTable)
+
+
+async def test_sort_by_key_by_header_click_and_reverse(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        await pilot.press("s")  # id -> name
+        await wait_for(pilot, lambda: "sort name ↓" in status_line(app))
+        assert shown(app)[:2] == [run_ids["running"], run_ids["failed"]]  # sasrec-kd-lr01, sasrec-kd-hot
+        await pilot.press("S")
+        await wait_for(pilot, lambda: "sort name ↑" in status_line(app))
+        assert shown(app)[0] == run_ids["queued"]  # gru4rec-kd
+        table = app.screen.query_one(RunsTable)
+        columns = list(table.columns.values())
+        crm_x = sum(c.get_render_width(table) for c in columns[: table.get_column_index("crm")])
+        await pilot.click("#runs", offset=(crm_x + 2, 0))  # the "CRM N@10" header
+        await wait_for(pilot, lambda: "sort crm ↓" in status_line(app))
+        assert shown(app)[0] == run_ids["base1"]
+
+
+async def test_pages_through_a_long_list(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url, page_size=4)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 4)
+        assert "runs 1-4 of 6" in status_line(app) and "[ ] pages" in status_line(app)
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: shown(app) == [2, 1])
+        assert "runs 5-6 of 6" in status_line(app)
+        await pilot.press("right_square_bracket")  # no page beyond the last
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: shown(app) == [6, 5, 4, 3])
+
+
+async def test_rows_update_in_place_when_the_database_changes(
+    db_url: str, store: Store, run_ids: dict[str, int]
+) -> None:
+    from llmd4rec_tui.store.models import RunSummary
+
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        table = app.screen.query_one(RunsTable)
+        with store.write() as session:
+            summary = session.get(RunSummary, run_ids["running"])
+            assert summary is not None
+            summary.epoch, summary.progress = 2, 0.5
+        key = str(run_ids["running"])
+        await wait_for(pilot, lambda: str(table.get_cell(key, "progress")) == "r1 crm e2 50%")
+        assert shown(app) == sorted(run_ids.values(), reverse=True)
+
+
+async def test_mark_runs_and_open_compare_and_run(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        await pilot.press("c")  # nothing marked, one run under the cursor: not enough
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("down", "down", "down", "space", "space")  # marks #3 and #2
+        assert app.screen.marked == {run_ids["failed"], run_ids["base1"]}  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: "2 marked" in status_line(app))
+        await pilot.press("c")
+        assert isinstance(app.screen, CompareScreen)
+        assert app.screen.run_ids == [run_ids["base1"], run_ids["failed"]]
+        await pilot.press("escape", "escape")  # back, then clear the marks
+        assert isinstance(app.screen, RunsScreen) and not app.screen.marked
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunScreen) and app.screen.run_id == run_ids["base0"]
+
+
+async def test_help_lists_the_screen_bindings_and_the_palette_has_every_action(
+    db_url: str, run_ids: dict[str, int]
+) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        commands = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Hold/release", "Move up", "Move down", "Cancel", "Retry", "Delete", "Add", "Worker"} <= commands
+        assert {"Compare", "Mark", "Filter", "Sort", "Next page", "Help"} <= commands
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.export_screenshot()
+        assert "Hold/release" in text and "Delete" in text and "ctrl+p" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_a_palette_command_runs_its_action(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Reverse sort")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "sort id ↑" in status_line(app))
+
+
+async def test_a_missing_database_explains_itself(tmp_path: Path) -> None:
+    app = build_app(f"sqlite:///{tmp_path / 'absent.db'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = str(app.screen.query_one("#db-error", Static).render())
+        assert "no database at" in text and "absent.db" in text
+        await pilot.press("q")
+    assert not (tmp_path / "absent.db").exists()

@@ -1,0 +1,80 @@
+"""Folding recorded events into what the Run screen's panels draw."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmd4rec_tui.screens.run_timeline import RunTimeline
+from llmd4rec_tui.store.views import EventView
+from llmd4rec_tui.widgets.text_charts import histogram_strip, sparkline
+from tests.tui.dbfill import EVENTS
+
+
+def recorded(name: str, attempt: int = 1, first_id: int = 1) -> list[EventView]:
+    out = []
+    for i, line in enumerate((EVENTS / name).read_text().splitlines()):
+        raw = json.loads(line)
+        kind, ts = raw.pop("type"), raw.pop("ts")
+        raw.pop("v")
+        out.append(EventView(first_id + i, attempt, kind, ts, raw))
+    return out
+
+
+def test_a_finished_run_folds_into_curves_metrics_and_histograms() -> None:
+    timeline = RunTimeline()
+    changed = timeline.add(recorded("finished.jsonl"))
+    assert changed >= {"losses", "evals", "weights", "params", "log"}
+    assert [len(timeline.losses[p]) for p in ("crm", "llm")] == [18, 18]
+    assert len(timeline.evals) == 8 and {e.model for e in timeline.evals} == {"crm", "llm"}
+    assert timeline.weight_rounds() == [0, 1]
+    assert [h.epoch for h in timeline.weights_in_round(1)] == [0, 1, 2, 0, 1, 2]  # w2 in the CRM phase, then w1
+    assert ("llm", "w_in") in timeline.param_names()
+    assert [h.round for h in timeline.param_history("crm", "item_embedding")] == [0, 1]
+    assert timeline.failure is None and timeline.last_event_id == 87
+
+
+def test_events_added_in_pieces_give_the_same_result() -> None:
+    events = recorded("finished.jsonl")
+    whole, pieces = RunTimeline(), RunTimeline()
+    whole.add(events)
+    for start in range(0, len(events), 10):
+        pieces.add(events[start : start + 10])
+    assert pieces.losses == whole.losses and pieces.weights == whole.weights and pieces.evals == whole.evals
+
+
+def test_a_failed_run_keeps_its_failure() -> None:
+    timeline = RunTimeline()
+    assert "failure" in timeline.add(recorded("failed.jsonl"))
+    assert timeline.failure is not None and timeline.failure["kind"] == "exception"
+    assert "FloatingPointError" in timeline.failure["traceback"]
+
+
+def test_a_new_attempt_replaces_the_curves_of_the_last() -> None:
+    timeline = RunTimeline()
+    timeline.add(recorded("failed.jsonl"))
+    timeline.add(recorded("running.jsonl", attempt=2, first_id=100)[:5])
+    assert timeline.attempt == 2 and timeline.failure is None
+    assert sum(len(points) for points in timeline.losses.values()) == 3
+    assert len(timeline.log) == 57  # the log keeps both attempts
+
+
+def test_sparkline_scales_to_its_own_range_and_keeps_order() -> None:
+    assert sparkline([3.0, 2.0, 1.0]) == "█▅▁"
+    assert sparkline([5.0, 5.0]) == "▄▄"
+    assert sparkline([]) == ""
+    assert len(sparkline(list(range(100)), width=10)) == 10
+
+
+@pytest.mark.parametrize(
+    ("counts", "width", "peak", "expected"),
+    [
+        ([0, 4, 8], None, None, " ▄█"),
+        ([0, 4, 8], 6, None, "  ▄▄██"),
+        ([2, 4], None, 8, "▂▄"),
+        ([0, 0], None, None, "  "),
+    ],
+)
+def test_histogram_strip(counts: list[int], width: int | None, peak: float | None, expected: str) -> None:
+    assert histogram_strip(counts, width, peak) == expected
