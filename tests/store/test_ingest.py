@@ -19,8 +19,8 @@ from engine.protocol import (
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.ingest import RunIngestor
 from llmd4rec_tui.store.models import EventRow, Histogram, Metric, Run, RunSummary
-from llmd4rec_tui.store.queries import get_run, run_events, run_metrics
-from tests.fixtures.queued import queue_runs
+from llmd4rec_tui.store.queries import run_metrics
+from tests.fixtures.queued import queue_runs, read_events, read_run
 
 
 def _count(store: Store, table: type, run_id: int) -> int:
@@ -59,9 +59,9 @@ def test_events_become_metrics_histograms_and_a_current_summary(store: Store) ->
         assert run.environment["dataset_fingerprint"] == "abc" and run.environment["device"] == "cpu"
         histogram = session.scalars(select(Histogram).where(Histogram.run_id == run_id)).one()
         assert (histogram.kind, histogram.name, histogram.counts) == ("weights", "w1", [5, 6])
-    train = run_metrics(store.session(), run_id, split="train")
+        train = run_metrics(session, run_id, split="train")
     assert [(m.step, m.value) for m in train if m.key == "total"] == [(0, 2.0), (1, 1.0), (2, 0.0)]
-    bad = run_events(store.session(), run_id, types=["bad_line"])
+    bad = read_events(store, run_id, "bad_line")
     assert bad[0].payload == {"line": "garbage", "reason": "not JSON"}
 
 
@@ -86,7 +86,7 @@ def test_a_resumed_attempt_continues_the_summary(store: Store) -> None:
     second.add(decode('{"v":1,"type":"step","round":0,"phase":"crm","epoch":0,"step":1,"losses":{"total":2.0}}'))
     second.add(RunFinished(metrics={"crm": {"ndcg@10": 0.4}}))
     second.flush()
-    detail = get_run(store.session(), run_id)
+    detail = read_run(store, run_id)
     assert detail is not None
     assert detail.run.events == 3 and detail.run.crm_ndcg10 == 0.4 and detail.run.progress == 1.0
     with store.session() as session:
