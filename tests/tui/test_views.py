@@ -111,7 +111,7 @@ def test_open_for_reading_explains_a_missing_file(tmp_path: Path) -> None:
 def test_open_for_reading_explains_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("this is a text file, not SQLite " * 100)
-    with pytest.raises(StoreError, match="cannot open the database .*notes.db: file is not a database"):
+    with pytest.raises(StoreError, match=r"cannot open the database .*notes\.db: file is not a database"):
         open_for_reading(f"sqlite:///{path}")
 
 
@@ -119,7 +119,7 @@ def test_open_for_reading_explains_a_foreign_database(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE t (x)")
-    with pytest.raises(StoreError, match="is not an llmd4rec database .*events, run_summaries, runs, workers"):
+    with pytest.raises(StoreError, match=r"is not an llmd4rec database \(no events, run_summaries, runs, workers tables\)"):
         open_for_reading(f"sqlite:///{path}")
 
 
