@@ -119,7 +119,8 @@ def test_open_for_reading_explains_a_foreign_database(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE t (x)")
-    with pytest.raises(StoreError, match=r"is not an llmd4rec database \(no events, run_summaries, runs, workers tables\)"):
+    expected = r"is not an llmd4rec database \(no events, run_summaries, runs, workers tables\)"
+    with pytest.raises(StoreError, match=expected):
         open_for_reading(f"sqlite:///{path}")
 
 
