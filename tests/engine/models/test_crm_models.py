@@ -43,7 +43,7 @@ def test_train_output_has_one_row_per_real_position(model: str, make_crm: Callab
     assert isinstance(crm, Recommender)
     batch = next(iter(crm.train_batches(8, np.random.default_rng(0))))
     out = crm.train_step(batch)
-    real = int((batch.targets > 0).sum())  # type: ignore[attr-defined]
+    real = int((batch.targets > 0).sum())
     assert out.logits.shape == (real, crm.num_items + 1)
     assert out.targets.shape == out.keys.shape == (real,)
     assert bool((out.logits[:, 0] == PAD_SCORE).all())
@@ -103,7 +103,7 @@ def test_bce_loss_with_sampled_negatives_learns(
 ) -> None:
     crm = make_crm("sasrec", loss="bce", num_negatives=4)
     batch = next(iter(crm.train_batches(8, np.random.default_rng(0))))
-    assert batch.negatives is not None and batch.negatives.shape[-1] == 4  # type: ignore[attr-defined]
+    assert batch.negatives is not None and batch.negatives.shape[-1] == 4
     out = crm.train_step(batch)
     assert out.aux_loss is not None and out.aux_loss.requires_grad
     popularity = evaluate(Popularity(synthetic), synthetic, "test", ks=[10]).metrics
