@@ -1,0 +1,162 @@
+"""The whole round schedule on tiny models: event sequence, ablation switches, resume."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from engine.config import Config, config_from_dict
+from engine.events import Emitter
+from engine.experiment import run_experiment
+from engine.protocol import Event, decode
+from engine.runtime import Cancelled, CancelToken
+
+pytestmark = pytest.mark.xdist_group("torch")
+
+
+def tiny(**distill: Any) -> Config:
+    return config_from_dict(
+        {
+            "run": {"seed": 3},
+            "data": {
+                "dataset": "synthetic",
+                "synthetic_users": 40,
+                "synthetic_items": 24,
+                "synthetic_length": 8,
+                "llm_max_history": 4,
+                "llm_samples_per_user": 2,
+                "max_seq_len": 10,
+            },
+            "crm": {"hidden_size": 16, "num_layers": 1, "num_heads": 1},
+            "llm": {"backbone": "tiny-random", "lora_r": 2, "lora_alpha": 4},
+            "distill": {"mode": "mutual", "rounds": 2, **distill},
+            "train": {
+                "crm_epochs": 2,
+                "llm_epochs": 1,
+                "crm_batch_size": 16,
+                "llm_batch_size": 8,
+                "patience": 1,
+                "threads": 1,
+                "step_every_s": 0.0,
+            },
+            "eval": {"batch_size": 64},
+        }
+    )
+
+
+class Recorder(io.StringIO):
+    """A stdout stand-in that can cancel the run after the n-th checkpoint event."""
+
+    def __init__(self, cancel: CancelToken | None = None, cancel_after_checkpoints: int = 0) -> None:
+        super().__init__()
+        self.cancel, self.after, self.checkpoints = cancel, cancel_after_checkpoints, 0
+
+    def write(self, text: str) -> int:
+        if '"type":"checkpoint"' in text:
+            self.checkpoints += 1
+            if self.cancel is not None and self.checkpoints == self.after:
+                self.cancel.set()
+        return super().write(text)
+
+    def events(self) -> list[Event]:
+        out = []
+        for line in self.getvalue().splitlines():
+            event = decode(line)
+            assert isinstance(event, Event), event
+            out.append(event)
+        return out
+
+
+def run(config: Config, run_dir: Path, **kwargs: Any) -> tuple[dict[str, dict[str, float]], list[Event]]:
+    stream = Recorder()
+    metrics = run_experiment(config, run_dir, Emitter(stream, step_every_s=0.0), **kwargs)
+    return metrics, stream.events()
+
+
+def test_mutual_schedule_emits_the_documented_sequence(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    metrics, events = run(tiny(), tmp_path)
+    outline = [
+        (e.type, getattr(e, "round", None), getattr(e, "phase", None))
+        for e in events
+        if e.type in ("phase_started", "round_end", "run_finished", "run_started")
+    ]
+    assert outline == [
+        ("run_started", None, None),
+        ("phase_started", 0, "crm"),
+        ("phase_started", 0, "llm"),
+        ("round_end", 0, None),
+        ("phase_started", 1, "llm"),
+        ("phase_started", 1, "crm"),
+        ("round_end", 1, None),
+        ("phase_started", 2, "llm"),
+        ("phase_started", 2, "crm"),
+        ("round_end", 2, None),
+        ("run_finished", None, None),
+    ]
+    weights = [e for e in events if e.type == "weights"]
+    assert {(e.round, e.phase, e.name) for e in weights} == {  # type: ignore[attr-defined]
+        (1, "llm", "w1"),
+        (1, "crm", "w2"),
+        (2, "llm", "w1"),
+        (2, "crm", "w2"),
+    }
+    tests = [e for e in events if e.type == "eval" and e.split == "test"]  # type: ignore[attr-defined]
+    assert len(tests) == 6
+    assert {e.name for e in events if e.type == "params"} >= {"lora_A", "lora_B"}  # type: ignore[attr-defined]
+    round_ends = [e for e in events if e.type == "round_end"]
+    assert set(round_ends[-1].metrics) == {"crm", "llm"}  # type: ignore[attr-defined]
+    assert set(metrics) == {"crm", "llm"} and "ndcg@10" in metrics["crm"]
+    started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
+    assert started.teacher_cache["samples"] == 40 * 2 and started.teacher_cache["where"] == "memory"  # type: ignore[attr-defined]
+
+
+def test_without_sample_weights_every_weight_is_one(tmp_path: Path) -> None:
+    _, events = run(tiny(sample_weights=False, rounds=1), tmp_path)
+    weights = [e for e in events if e.type == "weights"]
+    assert weights and all(e.mean == 1.0 and e.std == 0.0 for e in weights)  # type: ignore[attr-defined]
+
+
+def test_without_refresh_the_llm_keeps_round_zero_embeddings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.models import llm as llm_module
+
+    calls: list[torch.Tensor] = []
+    original = llm_module.LLMRecommender.set_item_embeddings
+
+    def spy(self: Any, table: torch.Tensor) -> None:
+        calls.append(table.detach().clone())
+        original(self, table)
+
+    monkeypatch.setattr(llm_module.LLMRecommender, "set_item_embeddings", spy)
+    run(tiny(refresh_embeddings=False, rounds=2), tmp_path / "a")
+    injected_without = len(calls)
+    calls.clear()
+    run(tiny(refresh_embeddings=True, rounds=2), tmp_path / "b")
+    assert injected_without + 2 == len(calls)  # one refresh per round 1..R
+
+
+def test_one_way_never_trains_the_llm_after_round_zero(tmp_path: Path) -> None:
+    _, events = run(tiny(mode="one_way", rounds=2), tmp_path)
+    phases = [(e.round, e.phase) for e in events if e.type == "phase_started"]  # type: ignore[attr-defined]
+    assert phases == [(0, "crm"), (0, "llm"), (1, "crm"), (2, "crm")]
+
+
+def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    config = tiny(rounds=1)
+    straight, _ = run(config, tmp_path / "straight")
+
+    token = CancelToken()
+    stream = Recorder(cancel=token, cancel_after_checkpoints=2)
+    with pytest.raises(Cancelled) as stopped:
+        run_experiment(config, tmp_path / "split", Emitter(stream, step_every_s=0.0), cancel=token)
+    assert stopped.value.args[1].endswith("phase-002.pt")
+    resumed, events = run(config, tmp_path / "split", resume=True)
+    assert events[0].resumed  # type: ignore[attr-defined]
+    assert [e.phase for e in events if e.type == "phase_started"] == ["llm", "crm"]  # type: ignore[attr-defined]
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
