@@ -108,6 +108,7 @@ def make_app(
     clock: Callable[[], datetime] = now_utc,
     export_dir: Path | None = None,
     config_dir: Path | None = None,
+    log_dir: Path | None = None,
 ) -> Llmd4recApp:
     """The app on db_url; a database that cannot be read opens an explanation instead."""
     try:
@@ -121,5 +122,6 @@ def make_app(
         clock=clock,
         export_dir=export_dir or Path.cwd(),
         config_dir=config_dir or Path.cwd(),
+        log_dir=log_dir or Path.cwd() / "logs",
     )
     return Llmd4recApp(context)

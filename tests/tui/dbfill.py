@@ -1,4 +1,4 @@
-"""Fill a real SQLite database for TUI tests: runs as queued, events through the ingestor.
+"""Fill a real SQLite database for TUI tests: runs via `queue add`, events via the ingestor.
 
 Events go through the worker's own RunIngestor, so summaries, metrics and histograms are
 exactly what a worker would have written for the recorded logs in tests/fixtures/events.
@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.config import config_from_dict
+from engine.config import config_from_dict, config_to_toml
 from engine.protocol import decode
+from llmd4rec_tui.queue.enqueue import PendingRun, add_runs
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.ingest import RunIngestor
-from llmd4rec_tui.store.models import Run, RunSummary, Worker
+from llmd4rec_tui.store.models import Run, Worker
 
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
@@ -36,29 +37,21 @@ def add_run(
     minutes_ago: float | None = None,
     **columns: Any,
 ) -> int:
-    """One run row (and its empty summary), as `queue add` would leave it, plus columns."""
+    """Queue one run through `queue add`, then set what a worker would have (status, times)."""
     raw = {"run": {"name": name, "seed": seed, "tags": tags or []}, "train": {"crm_lr": lr}}
-    config = config_from_dict(raw, "test")
+    config = config_from_dict(raw, f"{name}.toml")
+    pending = PendingRun(Path(f"{name}.toml"), config, config_to_toml(config))
+    (run_id,) = add_runs(store, [pending], priority=priority, force=True).added
     started = NOW - timedelta(minutes=minutes_ago) if minutes_ago is not None else None
     with store.write() as session:
-        run = Run(
-            name=name,
-            config_json=config.to_json(),
-            config_hash=config.hash(),
-            dataset=config.data.dataset,
-            seed=seed,
-            tags=tags or [],
-            status=status,
-            priority=priority,
-            enqueued_at=NOW - timedelta(hours=1),
-            started_at=started,
-            attempts=1 if started else 0,
-            **columns,
-        )
-        run.summary = RunSummary()
-        session.add(run)
-        session.flush()
-        return run.id
+        run = session.get(Run, run_id)
+        assert run is not None
+        run.status, run.enqueued_at = status, NOW - timedelta(hours=1, seconds=-run_id)
+        if started is not None:
+            run.started_at, run.attempts = started, 1
+        for key, value in columns.items():
+            setattr(run, key, value)
+    return run_id
 
 
 def replay(store: Store, run_id: int, log: str, attempt: int = 1) -> None:
