@@ -22,5 +22,7 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: f
 
 def build_app(db_url: str, **options: object) -> Llmd4recApp:
     """The app as the CLI builds it, with a fixed clock and a fast poll."""
-    settings: dict[str, object] = {"poll_s": 0.1, "clock": fixed_clock, **options}
-    return make_app(db_url, **settings)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"poll_s": 0.2, "clock": fixed_clock, **options}
+    app = make_app(db_url, **settings)  # type: ignore[arg-type]
+    app.animation_level = "none"  # Pilot waits for animations; tests need not
+    return app
