@@ -76,9 +76,7 @@ def add_runs(
     skipped: list[str] = []
     with store.write() as session:
         hashes = {p.config.hash() for p in pending}
-        query = select(Run.config_hash, Run.id).where(
-            Run.config_hash.in_(hashes), Run.status.in_(DUPLICATE_STATUSES)
-        )
+        query = select(Run.config_hash, Run.id).where(Run.config_hash.in_(hashes), Run.status.in_(DUPLICATE_STATUSES))
         existing = {digest: run_id for digest, run_id in session.execute(query)}
         taken: dict[str, str] = {}  # hash -> where it was seen in this batch
         for index, item in enumerate(pending):

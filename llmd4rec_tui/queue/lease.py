@@ -11,7 +11,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -42,9 +42,16 @@ def renew_lease(store: Store, run_id: int, worker_id: str, lease_s: float) -> Le
     return LeaseState(held=True, cancel_requested=bool(row[0]))
 
 
-def reap_expired(store: Store) -> list[int]:
-    """Mark running runs with an expired lease lost; re-queue those with attempts left."""
-    now = now_utc()
+def reap_expired(store: Store, now: datetime | None = None) -> list[int]:
+    """Mark running runs with an expired lease lost; re-queue those with attempts left.
+
+    A plain read first: the common case (nothing expired) takes no write lock.
+    """
+    now = now or now_utc()
+    expired_query = select(Run.id).where(Run.status == "running", Run.lease_expires_at < now).limit(1)
+    with store.session() as session:
+        if session.scalar(expired_query) is None:
+            return []
     reaped: list[int] = []
     with store.write() as session:
         expired = session.scalars(

@@ -12,6 +12,7 @@ import os
 import platform
 import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,21 @@ class Capture:
     environment: dict[str, Any] = field(default_factory=dict)
 
 
+GIT_TTL_S = 30.0  # a busy worker asks git at most this often (two subprocesses each time)
+_git_cache: dict[Path, tuple[float, GitState]] = {}
+
+
 def git_state(directory: Path = PROJECT_DIR) -> GitState:
     """HEAD and whether tracked files differ from it; (None, None) outside a checkout."""
+    cached = _git_cache.get(directory)
+    if cached is not None and time.monotonic() - cached[0] < GIT_TTL_S:
+        return cached[1]
+    state = _ask_git(directory)
+    _git_cache[directory] = (time.monotonic(), state)
+    return state
+
+
+def _ask_git(directory: Path) -> GitState:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=10, check=True

@@ -34,6 +34,10 @@ from engine.protocol import (
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.models import EventRow, Histogram, Metric, Run, RunSummary
 
+#: Rare events that mark progress a crash must not lose: they are written at once.
+FLUSH_AT_ONCE = frozenset(
+    {"run_started", "phase_started", "checkpoint", "round_end", "run_finished", "run_failed", "run_cancelled"}
+)
 LOSS_TRAIL = 200  # recent loss totals kept for sparklines
 BAD_LINE_CHARS = 2_000
 HEADLINE = "ndcg@10"
@@ -96,7 +100,8 @@ class RunIngestor:
             self._event(item.type, item.ts, _payload(item))
             self._apply(item)
         self.summary["events"] += 1
-        if self.pending >= self.batch_size or self.due:
+        urgent = not isinstance(item, BadLine) and item.type in FLUSH_AT_ONCE
+        if urgent or self.pending >= self.batch_size or self.due:
             self.flush()
 
     def note(self, type_: str, payload: dict[str, Any]) -> None:

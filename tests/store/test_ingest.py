@@ -33,15 +33,17 @@ def test_events_become_metrics_histograms_and_a_current_summary(store: Store) ->
     ingestor = RunIngestor(store, run_id, attempt=1, batch_size=1000, max_delay_s=3600)
     ingestor.add(RunStarted(config_hash="h", device="cpu", dataset={"fingerprint": "abc"}, protocol={"split": "loo"}))
     ingestor.add(PhaseStarted(round=1, phase="llm", epochs=2))
+    assert _count(store, EventRow, run_id) == 2  # milestones are written at once
     for step in range(3):
         losses = {"ce": 1.0 - step / 10, "total": 2.0 - step}
         ingestor.add(Step(round=1, phase="llm", epoch=0, step=step, losses=losses))
     ingestor.add(Weights(round=1, phase="llm", epoch=0, name="w1", edges=[0, 1, 2], counts=[5, 6], mean=1.1, std=0.3))
     ingestor.add(Eval(round=1, phase="llm", model="llm", split="test", metrics={"ndcg@10": 0.31, "hr@10": 0.5}))
-    ingestor.add(Checkpoint(round=1, phase="llm", path="/runs/1/ckpt.pt"))
-    ingestor.add(RoundEnd(round=1, metrics={"crm": {"ndcg@10": 0.2}}))
     ingestor.add(BadLine("garbage", "not JSON"))
-    assert _count(store, EventRow, run_id) == 0  # nothing written before the batch is due
+    assert _count(store, EventRow, run_id) == 2  # the rest waits for its batch
+    ingestor.add(Checkpoint(round=1, phase="llm", path="/runs/1/ckpt.pt"))
+    assert _count(store, EventRow, run_id) == 9
+    ingestor.add(RoundEnd(round=1, metrics={"crm": {"ndcg@10": 0.2}}))
     ingestor.flush()
 
     with store.session() as session:
