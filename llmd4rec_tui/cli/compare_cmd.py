@@ -25,11 +25,11 @@ def render_table(comparison: Comparison) -> list[Table]:
     for table in comparison.tables:
         grid = Table(title=f"protocol: {table.protocol}", title_justify="left")
         for name in ("run", "ids", "seeds", *table.config_keys):
-            grid.add_column(name)
+            grid.add_column(name, no_wrap=True)
         for key in table.metric_keys:
-            grid.add_column(key, justify="right")
+            grid.add_column(key, justify="right", no_wrap=True)
             if with_deltas:
-                grid.add_column(f"Δ {key}", justify="right")
+                grid.add_column(f"Δ {key}", justify="right", no_wrap=True)
         for index, row in enumerate(table.rows):
             cells: list[str | Text] = [
                 row.label + (" (baseline)" if row.is_baseline else ""),
@@ -45,6 +45,15 @@ def render_table(comparison: Comparison) -> list[Table]:
             grid.add_row(*cells)
         out.append(grid)
     return out
+
+
+def print_wide(table: Table) -> None:
+    """On a terminal, fit it; into a pipe or file, never wrap or cut a cell."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = max(console.width, console.measure(table, options=console.options.update_width(10_000)).maximum)
+    Console(width=width, color_system=None).print(table)
 
 
 @runs_app.command("compare")
@@ -80,6 +89,6 @@ def compare_runs(
     comparison = compare(runs, baseline)
     if fmt == "table":
         for grid in render_table(comparison):
-            console.print(grid)
+            print_wide(grid)
         return
     typer.echo(EXPORTERS[fmt](comparison), nl=False)

@@ -73,31 +73,31 @@ class CompareScreen(Screen[None]):
 
         self.run_worker(read, thread=True, group="compare-read", exit_on_error=False)
 
-    def on_compare_loaded(self, message: CompareLoaded) -> None:
+    async def on_compare_loaded(self, message: CompareLoaded) -> None:
         self.runs = message.runs
-        self._draw()
+        await self._draw()
 
     def on_read_failed(self, message: ReadFailed) -> None:
         self.query_one("#compare-status", Static).update(Text(message.message))
 
-    def _draw(self) -> None:
+    async def _draw(self) -> None:
         self.comparison = compare(self.runs, self.baseline_id)
-        self.query_one(CompareView).show(self.comparison)
+        await self.query_one(CompareView).show(self.comparison)
         base = f"baseline #{self.baseline_id}" if self.baseline_id is not None else "b pins a baseline"
         groups = sum(len(t.rows) for t in self.comparison.tables)
         status = f"{len(self.runs)} runs in {groups} configs · {len(self.comparison.tables)} protocol(s) · {base}"
         self.query_one("#compare-status", Static).update(Text(status))
 
-    def action_pin_baseline(self) -> None:
+    async def action_pin_baseline(self) -> None:
         selected = self.query_one(CompareView).selected_run_id()
         if selected is None:
             return
         self.baseline_id = selected
-        self._draw()
+        await self._draw()
 
-    def action_clear_baseline(self) -> None:
+    async def action_clear_baseline(self) -> None:
         self.baseline_id = None
-        self._draw()
+        await self._draw()
 
     def action_export(self, fmt: str) -> None:
         path = export_path(self.context.export_dir, self.run_ids, fmt)

@@ -37,11 +37,11 @@ class CompareView(VerticalScroll):
         super().__init__(id=id)
         self._shown: Comparison | None = None
 
-    def show(self, comparison: Comparison) -> None:
+    async def show(self, comparison: Comparison) -> None:
         if comparison == self._shown:
             return
         self._shown = comparison
-        self.remove_children()
+        await self.remove_children()
         with_deltas = any(row.deltas for t in comparison.tables for row in t.rows)
         widgets: list[Static | DataTable[str | Text]] = []
         if not comparison.tables:
@@ -56,7 +56,7 @@ class CompareView(VerticalScroll):
             for index, row in enumerate(table.rows):
                 grid.add_row(*table_cells(table, index, with_deltas), key=",".join(map(str, row.run_ids)))
             widgets.append(grid)
-        self.mount_all(widgets)
+        await self.mount_all(widgets)
 
     def selected_run_id(self) -> int | None:
         """The first run of the row under the cursor in the focused (or first) table."""

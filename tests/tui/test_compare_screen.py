@@ -1,0 +1,61 @@
+"""The Compare screen: grouping on screen, a pinned baseline and the export keys."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from llmd4rec_tui.screens.compare_screen import CompareScreen
+from llmd4rec_tui.widgets.compare_table import CompareView
+from tests.tui.pilot_helpers import build_app, wait_for
+
+
+async def open_compare(pilot, app, ids: list[int]) -> CompareScreen:  # type: ignore[no-untyped-def]
+    screen = CompareScreen(app.context, ids)
+    await app.push_screen(screen)
+    await wait_for(pilot, lambda: bool(screen.comparison.tables))
+    await pilot.pause()
+    return screen
+
+
+async def test_seeds_group_baseline_pins_and_every_export_writes(
+    db_url: str, run_ids: dict[str, int], tmp_path: Path
+) -> None:
+    ids = [run_ids["base0"], run_ids["base1"], run_ids["failed"], run_ids["running"]]
+    app = build_app(db_url, export_dir=tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_compare(pilot, app, ids)
+        (table,) = screen.comparison.tables
+        assert [row.run_ids for row in table.rows] == [(1, 2), (3,), (4,)]
+        assert table.config_keys == ("train.crm_lr",)
+        grid = screen.query_one(CompareView).query_one(DataTable)
+        assert grid.row_count == 3
+        grid.focus()
+        await pilot.press("down", "b")  # pin the failed run as the baseline
+        assert screen.baseline_id == run_ids["failed"]
+        await wait_for(pilot, lambda: "baseline #3" in str(screen.query_one("#compare-status").render()))
+        deltas = screen.comparison.tables[0].rows[0].deltas
+        assert round(deltas["crm.ndcg@10"], 4) == round(0.118 - 0.09, 4)
+        for key in ("C", "M", "L", "J"):
+            await pilot.press(key)
+        await pilot.press("B")
+        assert screen.baseline_id is None
+    written = {p.suffix: p.read_text() for p in tmp_path.glob("compare-1-2-3-4.*")}
+    assert set(written) == {".csv", ".md", ".tex", ".json"}
+    rows = list(csv.DictReader(io.StringIO(written[".csv"])))
+    assert [r["ids"] for r in rows] == ["1 2", "3", "4"] and rows[1]["crm.ndcg@10_delta"] == "0.0"
+    assert "0.1180 ± 0.0042" in written[".md"]
+    assert r"\toprule" in written[".tex"]
+    assert json.loads(written[".json"])["baseline"] == run_ids["failed"]
+
+
+async def test_an_unwritable_export_is_reported(db_url: str, run_ids: dict[str, int], tmp_path: Path) -> None:
+    app = build_app(db_url, export_dir=tmp_path / "missing" / "dir")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_compare(pilot, app, [run_ids["base0"], run_ids["base1"]])
+        await pilot.press("C")
+        await wait_for(pilot, lambda: any("cannot write" in n.message for n in app._notifications))
