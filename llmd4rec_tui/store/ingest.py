@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from engine.protocol import (
     Weights,
 )
 from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.models import EventRow, Histogram, Metric, Run, RunSummary
+from llmd4rec_tui.store.models import Base, EventRow, Histogram, Metric, Run, RunSummary
 
 #: Rare events that mark progress a crash must not lose: they are written at once.
 FLUSH_AT_ONCE = frozenset(
@@ -207,12 +207,10 @@ class RunIngestor:
         summary = {k: v for k, v in self.summary.items()}
         summary["updated_at"] = datetime.now(UTC)
         with self.store.write() as session:
-            if self._events:
-                session.execute(insert(EventRow), self._events)
-            if self._metrics:
-                session.execute(insert(Metric), self._metrics)
-            if self._histograms:
-                session.execute(insert(Histogram), self._histograms)
+            connection = session.connection()  # Core executemany: no ORM bookkeeping per row
+            for model, rows in ((EventRow, self._events), (Metric, self._metrics), (Histogram, self._histograms)):
+                if rows:
+                    connection.execute(insert(Base.metadata.tables[model.__tablename__]), rows)
             session.execute(update(RunSummary).where(RunSummary.run_id == self.run_id).values(**summary))
             self._write_run_updates(session)
         self._events, self._metrics, self._histograms, self._run_updates = [], [], [], {}
@@ -234,6 +232,5 @@ class RunIngestor:
 
 
 def _payload(event: Event) -> dict[str, Any]:
-    body = asdict(event)
-    body.pop("ts", None)
-    return body
+    """The event's fields without ts; shallow, as decoded values are plain JSON already."""
+    return {f.name: getattr(event, f.name) for f in fields(event) if f.name != "ts"}

@@ -1,0 +1,128 @@
+"""Event ingestion speed into SQLite and PostgreSQL: batched versus one transaction per event.
+
+Both modes push the same JSON-lines stream (mostly step events, as an engine sends them,
+plus evals, weight histograms and checkpoints) through decode() and the worker's
+RunIngestor; the baseline flushes after every event (batch_size=1), the batched mode uses
+the worker's defaults. The ratio is batched events/s over baseline events/s, measured in
+the same run on the same database.
+
+    python benchmarks/ingest.py [--events 20000] [--baseline-events 2000] [--pg URL] [--json]
+
+PostgreSQL is measured when --pg or LLMD4REC_TEST_PG_URL gives an admin URL (a temporary
+database is created and dropped). Writes benchmarks/out/ingest.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from engine.config import config_from_dict
+from engine.protocol import Checkpoint, Eval, Step, Weights, decode, encode
+from llmd4rec_tui.queue.enqueue import PendingRun, add_runs
+from llmd4rec_tui.store.db import open_store
+from llmd4rec_tui.store.ingest import RunIngestor
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def event_lines(count: int) -> list[str]:
+    """An engine-like stream: every 50th event an eval, a histogram or a checkpoint."""
+    lines = []
+    for index in range(count):
+        if index % 150 == 50:
+            event = Eval(round=0, phase="crm", model="crm", split="valid", metrics={"ndcg@10": 0.1, "hr@10": 0.2})
+        elif index % 150 == 100:
+            event = Weights(
+                round=0, phase="crm", epoch=index, name="w2", edges=[0.0] * 21, counts=[1] * 20, mean=1, std=0
+            )
+        elif index % 150 == 149:
+            event = Checkpoint(round=0, phase="crm", path=f"/runs/1/phase-{index}.pt")
+        else:
+            losses = {"ce": 1.0 / (index + 1), "kl": 0.5, "wkl": 0.25, "total": 1.75}
+            event = Step(round=0, phase="crm", epoch=0, step=index, losses=losses, lr=1e-3, progress=0.5)
+        lines.append(encode(event))
+    return lines
+
+
+def measure(url: str, lines: list[str], batch_size: int) -> float:
+    """Events per second through decode + RunIngestor into a fresh run."""
+    store = open_store(url)
+    try:
+        pending = [PendingRun(Path("bench.toml"), config_from_dict({"run": {"seed": batch_size}}), "")]
+        (run_id,) = add_runs(store, pending, force=True).added
+        ingestor = RunIngestor(store, run_id, attempt=1, batch_size=batch_size)
+        started = time.perf_counter()
+        for line in lines:
+            ingestor.add(decode(line))
+        ingestor.flush()
+        return len(lines) / (time.perf_counter() - started)
+    finally:
+        store.close()
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    conninfo = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"llmd4rec_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="events in the batched measurement")
+    parser.add_argument("--baseline-events", type=int, default=2_000, help="events in the per-event baseline")
+    parser.add_argument("--pg", default=os.environ.get("LLMD4REC_TEST_PG_URL"), help="PostgreSQL admin URL")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        backends = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
+        for backend, url in backends:
+            results.append(run_backend(backend, url, args.events, args.baseline_events))
+    if args.pg:
+        with postgres_database(args.pg) as url:
+            results.append(run_backend("postgresql", url, args.events, args.baseline_events))
+
+    OUT.mkdir(exist_ok=True)
+    (OUT / "ingest.json").write_text(json.dumps(results, indent=2))
+    table = ["| back end | batched events/s | per-event events/s | ratio |", "|---|---:|---:|---:|"]
+    table += [f"| {r['backend']} | {r['batched']:,.0f} | {r['per_event']:,.0f} | {r['ratio']:.1f}x |" for r in results]
+    (OUT / "ingest.md").write_text("\n".join(table) + "\n")
+    print(json.dumps(results, indent=2) if args.json else "\n".join(table))
+    return 0
+
+
+def run_backend(backend: str, url: str, events: int, baseline_events: int) -> dict[str, object]:
+    batched = measure(url, event_lines(events), batch_size=500)
+    per_event = measure(url, event_lines(baseline_events), batch_size=1)
+    return {
+        "backend": backend,
+        "events": events,
+        "baseline_events": baseline_events,
+        "batched": batched,
+        "per_event": per_event,
+        "ratio": batched / per_event,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
