@@ -225,7 +225,7 @@ def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, 
 def _cache_info(teacher: Teacher) -> dict[str, Any]:
     if isinstance(teacher, CachedTeacher):
         return {
-            "samples": int(len(teacher._keys)),
+            "samples": len(teacher._keys),
             "bytes": int(teacher.nbytes),
             "where": teacher.where,
             "seconds": round(teacher.seconds, 3),
@@ -244,4 +244,3 @@ def make_distill_term(config: Config, phase: Phase, teacher: Teacher) -> Distill
         use_weights=d.sample_weights,
         weight_name="w1" if llm_student else "w2",
     )
-

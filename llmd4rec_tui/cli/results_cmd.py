@@ -1,0 +1,105 @@
+"""`llmd4rec runs results`: the paper-style table (methods x HR/NDCG@k, mean ± std over
+seeds, relative gains, per-round curve) produced from the database, never by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.compare import format_stat
+from llmd4rec_tui.results import (
+    CURVE_METRICS,
+    FORMATS,
+    METRICS,
+    ResultsTable,
+    build_results,
+    to_csv,
+    to_json,
+    to_latex,
+    to_markdown,
+)
+from llmd4rec_tui.store.rounds import round_metrics
+from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
+
+EXPORTERS = {"md": to_markdown, "csv": to_csv, "latex": to_latex, "json": to_json}
+
+
+def _render(tables: list[ResultsTable]) -> None:
+    console = Console()
+    for table in tables:
+        grid = Table(title=f"protocol: {table.protocol}", title_justify="left")
+        grid.add_column("method", no_wrap=True)
+        grid.add_column("runs", justify="right")
+        for metric in METRICS:
+            grid.add_column(metric.upper(), justify="right", no_wrap=True)
+        for row in table.rows:
+            label = row.method + (f" [{row.variant}]" if row.variant else "")
+            grid.add_row(label, str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
+        console.print(grid)
+        if table.gains:
+            gains = Table(title="relative gain over the model's own baseline", title_justify="left")
+            gains.add_column("method", no_wrap=True)
+            gains.add_column("over")
+            for metric in METRICS:
+                gains.add_column(metric.upper(), justify="right")
+            for gain in table.gains:
+                cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
+                gains.add_row(gain.method, gain.baseline, *cells)
+            console.print(gains)
+        if table.curve:
+            curve = Table(title="per round (test, mutual runs)", title_justify="left")
+            curve.add_column("round", justify="right")
+            curve.add_column("model")
+            for metric in CURVE_METRICS:
+                curve.add_column(metric.upper(), justify="right")
+            for point in table.curve:
+                curve.add_row(str(point.round), point.model, *(format_stat(point.stats.get(m)) for m in CURVE_METRICS))
+            console.print(curve)
+
+
+@runs_app.command("results")
+def results(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Run ids to include.", show_default=False)] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Include every run with this tag.")] = None,
+    include_unfinished: Annotated[
+        bool, typer.Option("--all", help="Also runs that have not succeeded (their latest metrics).")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    store = open_cli_store(ctx)
+    try:
+        with store.session() as session:
+            chosen = list(dict.fromkeys(ids or []))
+            for name in tag or []:
+                tagged = run_ids_with_tag(session, name)
+                if not tagged:
+                    raise fail(f"--tag {name!r}: no run has this tag")
+                chosen += [i for i in tagged if i not in chosen]
+            if not chosen:
+                raise fail("give run ids or --tag to choose the runs")
+            try:
+                runs = list(compare_inputs(session, chosen))
+            except KeyError as exc:
+                raise fail(str(exc.args[0])) from exc
+            if not include_unfinished:
+                runs = [r for r in runs if r.status == "succeeded"]
+            if not runs:
+                raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+            rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
+    finally:
+        store.close()
+    tables = build_results(runs, rounds)
+    if fmt == "table":
+        _render(tables)
+    else:
+        typer.echo(EXPORTERS[fmt](tables), nl=False)

@@ -1,0 +1,293 @@
+"""The paper-style results table: one row per method (SASRec, E4SRec, one-way, LLMD4Rec_C,
+LLMD4Rec_L and the ablations), mean ± std over seeds, the relative gains of the distilled
+models over their own baselines, and the per-round curve of both models.
+
+Pure functions over CompareInput records (plus per-round metrics), so the CLI, the TUI
+and the tests share them. Runs under different evaluation protocols go to separate tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmd4rec_tui.compare import GROUPING_IGNORED, MetricStat, format_stat, mean_std, protocol_label
+from llmd4rec_tui.store.views import CompareInput
+
+METRICS = ("hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20")
+CURVE_METRICS = ("hr@10", "ndcg@10")
+CRM_NAMES = {"sasrec": "SASRec", "gru4rec": "GRU4Rec"}
+FORMATS = ("table", "md", "csv", "latex", "json")
+
+#: round -> model -> metric -> value, of one run (test split, after each phase)
+RoundMetrics = dict[int, dict[str, dict[str, float]]]
+
+
+@dataclass(frozen=True)
+class MethodRow:
+    method: str
+    model: str  # which model's metrics the row reports: crm or llm
+    run_ids: tuple[int, ...]
+    seeds: tuple[int, ...]
+    stats: dict[str, MetricStat]
+    variant: str = ""  # the config keys that set this group apart, when a method has several
+
+
+@dataclass(frozen=True)
+class Gain:
+    method: str
+    baseline: str
+    relative: dict[str, float]  # metric -> (method - baseline) / baseline
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    round: int
+    model: str
+    stats: dict[str, MetricStat]
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    protocol: str
+    rows: tuple[MethodRow, ...]
+    gains: tuple[Gain, ...]
+    curve: tuple[CurvePoint, ...] = field(default_factory=tuple)
+
+
+def methods_of(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(method label, model) pairs a run reports, from its flat resolved config."""
+    crm = CRM_NAMES.get(str(config.get("crm.model")), str(config.get("crm.model")))
+    mode = config.get("distill.mode", "none")
+    if mode == "none":
+        which = config.get("distill.model", "crm")
+        out = []
+        if which in ("crm", "both"):
+            out.append((crm, "crm"))
+        if which in ("llm", "both"):
+            out.append(("E4SRec", "llm"))
+        return out
+    if mode == "one_way":
+        return [(f"One-way LLM→{crm}", "crm")]
+    ablations = []
+    if config.get("distill.rounds") == 1:
+        ablations.append("w/o loop")
+    if config.get("distill.sample_weights") is False:
+        ablations.append("w/o w")
+    if config.get("distill.refresh_embeddings") is False:
+        ablations.append("w/o eu")
+    suffix = (" " + ", ".join(ablations)) if ablations else ""
+    base = "" if crm == "SASRec" else f" ({crm})"
+    return [(f"LLMD4Rec_C{base}{suffix}", "crm"), (f"LLMD4Rec_L{base}{suffix}", "llm")]
+
+
+def _group_key(run: CompareInput) -> str:
+    kept = {k: v for k, v in run.config.items() if k not in GROUPING_IGNORED}
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
+def _variant_labels(groups: list[list[CompareInput]]) -> list[str]:
+    """For groups sharing a method, the config values that tell them apart."""
+    if len(groups) < 2:
+        return [""] * len(groups)
+    keys = sorted({k for g in groups for k in g[0].config} - GROUPING_IGNORED)
+    differing = [k for k in keys if len({json.dumps(g[0].config.get(k), default=str) for g in groups}) > 1]
+    return [", ".join(f"{k.split('.', 1)[-1]}={g[0].config.get(k)}" for k in differing) for g in groups]
+
+
+def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
+    by_method: dict[tuple[str, str], dict[str, list[CompareInput]]] = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        for method, model in methods_of(run.config):
+            if model in run.metrics:
+                by_method[(method, model)][_group_key(run)].append(run)
+    rows: list[MethodRow] = []
+    for (method, model), groups in by_method.items():
+        members = list(groups.values())
+        for group, variant in zip(members, _variant_labels(members), strict=True):
+            values: dict[str, list[float]] = defaultdict(list)
+            for run in group:
+                for metric, value in run.metrics[model].items():
+                    values[metric].append(value)
+            rows.append(
+                MethodRow(
+                    method=method,
+                    model=model,
+                    run_ids=tuple(r.id for r in group),
+                    seeds=tuple(r.seed for r in group),
+                    stats={m: mean_std(v) for m, v in values.items()},
+                    variant=variant,
+                )
+            )
+    return sorted(rows, key=_row_order)
+
+
+def _row_order(row: MethodRow) -> tuple[int, str, str]:
+    rank = 0 if row.method in CRM_NAMES.values() else 1 if row.method == "E4SRec" else 2
+    if row.method.startswith("LLMD4Rec"):
+        rank = 3 if " w/o" not in row.method else 4
+    return (rank, row.method, row.variant)
+
+
+def _gains(rows: list[MethodRow]) -> list[Gain]:
+    """Each distilled CRM against its CRM alone; each distilled LLM against E4SRec."""
+    singles = {r.method: r for r in rows if not r.variant}
+    out = []
+    for row in rows:
+        if row.method.startswith("LLMD4Rec_L"):
+            base = singles.get("E4SRec")
+        elif row.method.startswith(("LLMD4Rec_C", "One-way")):
+            crm = next((n for n in CRM_NAMES.values() if n in row.method), "SASRec")
+            base = singles.get(crm)
+        else:
+            continue
+        if base is None:
+            continue
+        relative = {
+            m: (row.stats[m].mean - base.stats[m].mean) / base.stats[m].mean
+            for m in METRICS
+            if m in row.stats and m in base.stats and base.stats[m].mean > 0
+        }
+        label = row.method + (f" [{row.variant}]" if row.variant else "")
+        out.append(Gain(label, base.method, relative))
+    return out
+
+
+def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[CurvePoint]:
+    """Per-round test metrics of both models, averaged over the mutual runs without ablations."""
+    mutual = [r for r in runs if r.config.get("distill.mode") == "mutual" and " w/o" not in methods_of(r.config)[0][0]]
+    if len({_group_key(r) for r in mutual}) != 1:
+        return []  # a curve over several different configs would mean nothing
+    values: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for run in mutual:
+        for round_, models in rounds.get(run.id, {}).items():
+            for model, metrics in models.items():
+                for metric in CURVE_METRICS:
+                    if metric in metrics:
+                        values[(round_, model)][metric].append(metrics[metric])
+    return [
+        CurvePoint(round_, model, {m: mean_std(v) for m, v in metrics.items()})
+        for (round_, model), metrics in sorted(values.items())
+    ]
+
+
+def build_results(runs: list[CompareInput], rounds: dict[int, RoundMetrics] | None = None) -> list[ResultsTable]:
+    by_protocol: dict[str, list[CompareInput]] = defaultdict(list)
+    for run in runs:
+        by_protocol[protocol_label(run)].append(run)
+    tables = []
+    for protocol, members in by_protocol.items():
+        rows = _method_rows(members)
+        tables.append(ResultsTable(protocol, tuple(rows), tuple(_gains(rows)), tuple(_curve(members, rounds or {}))))
+    return tables
+
+
+# ---- exports -----------------------------------------------------------------------------
+
+
+def _label(row: MethodRow) -> str:
+    return row.method + (f" [{row.variant}]" if row.variant else "")
+
+
+def _cells(row: MethodRow) -> list[str]:
+    return [format_stat(row.stats.get(m)) for m in METRICS]
+
+
+def to_markdown(tables: list[ResultsTable]) -> str:
+    out = []
+    for table in tables:
+        out.append(f"**Protocol:** {table.protocol}\n")
+        out.append("| method | runs | " + " | ".join(m.upper() for m in METRICS) + " |")
+        out.append("|---|---|" + "---:|" * len(METRICS))
+        for row in table.rows:
+            out.append(f"| {_label(row)} | {len(row.run_ids)} | " + " | ".join(_cells(row)) + " |")
+        if table.gains:
+            out.append("\n| relative gain | over | " + " | ".join(METRICS) + " |")
+            out.append("|---|---|" + "---:|" * len(METRICS))
+            for gain in table.gains:
+                cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
+                out.append(f"| {gain.method} | {gain.baseline} | " + " | ".join(cells) + " |")
+        if table.curve:
+            out.append("\n| round | model | " + " | ".join(CURVE_METRICS) + " |")
+            out.append("|---:|---|" + "---:|" * len(CURVE_METRICS))
+            for point in table.curve:
+                cells = [format_stat(point.stats.get(m)) for m in CURVE_METRICS]
+                out.append(f"| {point.round} | {point.model} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def to_csv(tables: list[ResultsTable]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    stat_columns = [f"{m}_{part}" for m in METRICS for part in ("mean", "std")]
+    writer.writerow(["protocol", "method", "variant", "model", "runs", "seeds", *stat_columns])
+    for table in tables:
+        for row in table.rows:
+            values: list[str] = []
+            for metric in METRICS:
+                stat = row.stats.get(metric)
+                values += [f"{stat.mean:.6f}", f"{stat.std:.6f}"] if stat else ["", ""]
+            seeds = " ".join(map(str, row.seeds))
+            writer.writerow([table.protocol, row.method, row.variant, row.model, len(row.run_ids), seeds, *values])
+    return buffer.getvalue()
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#")):
+        text = text.replace(a, b)
+    return text.replace("→", r"$\rightarrow$")
+
+
+def to_latex(tables: list[ResultsTable]) -> str:
+    out = []
+    for table in tables:
+        best = {m: max((r.stats[m].mean for r in table.rows if m in r.stats), default=None) for m in METRICS}
+        out.append("% protocol: " + table.protocol)
+        out.append(r"\begin{tabular}{l" + "r" * len(METRICS) + "}")
+        out.append(r"\toprule")
+        out.append("Method & " + " & ".join(m.upper() for m in METRICS) + r" \\")
+        out.append(r"\midrule")
+        for row in table.rows:
+            cells = []
+            for m in METRICS:
+                cell = _latex_escape(format_stat(row.stats.get(m), pm=r" $\pm$ "))
+                is_best = m in row.stats and best[m] is not None and row.stats[m].mean == best[m]
+                cells.append(r"\textbf{" + cell + "}" if is_best else cell)
+            out.append(_latex_escape(_label(row)) + " & " + " & ".join(cells) + r" \\")
+        out.append(r"\bottomrule")
+        out.append(r"\end{tabular}")
+        out.append("")
+    return "\n".join(out)
+
+
+def to_json(tables: list[ResultsTable]) -> str:
+    def stats(values: dict[str, MetricStat]) -> dict[str, Any]:
+        return {m: {"mean": s.mean, "std": s.std, "n": s.n} for m, s in values.items()}
+
+    return json.dumps(
+        [
+            {
+                "protocol": t.protocol,
+                "rows": [
+                    {
+                        "method": r.method,
+                        "variant": r.variant,
+                        "model": r.model,
+                        "run_ids": list(r.run_ids),
+                        "seeds": list(r.seeds),
+                        "metrics": stats(r.stats),
+                    }
+                    for r in t.rows
+                ],
+                "gains": [{"method": g.method, "baseline": g.baseline, "relative": g.relative} for g in t.gains],
+                "curve": [{"round": p.round, "model": p.model, "metrics": stats(p.stats)} for p in t.curve],
+            }
+            for t in tables
+        ],
+        indent=2,
+    )

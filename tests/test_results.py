@@ -1,0 +1,82 @@
+"""The paper-style results table: method labels, seed grouping, gains, round curve, exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from llmd4rec_tui.results import build_results, methods_of, to_csv, to_json, to_latex, to_markdown
+from llmd4rec_tui.store.views import CompareInput
+
+PROTOCOL = {"split": "leave-one-out", "ranking": "full", "dataset_hash": "abc"}
+
+
+def run(run_id: int, seed: int, metrics: dict[str, dict[str, float]], **config: Any) -> CompareInput:
+    flat = {"crm.model": "sasrec", "distill.mode": "none", "distill.model": "crm", "run.seed": seed}
+    flat.update({k.replace("__", "."): v for k, v in config.items()})
+    return CompareInput(run_id, f"run{run_id}", "succeeded", seed, flat, PROTOCOL, metrics)
+
+
+def m(value: float) -> dict[str, float]:
+    return {"hr@10": value, "ndcg@10": value / 2, "hr@20": value * 1.5}
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"distill.mode": "none", "distill.model": "crm", "crm.model": "sasrec"}, [("SASRec", "crm")]),
+        ({"distill.mode": "none", "distill.model": "llm", "crm.model": "sasrec"}, [("E4SRec", "llm")]),
+        ({"distill.mode": "one_way", "crm.model": "gru4rec"}, [("One-way LLM→GRU4Rec", "crm")]),
+        (
+            {"distill.mode": "mutual", "crm.model": "sasrec", "distill.rounds": 2},
+            [("LLMD4Rec_C", "crm"), ("LLMD4Rec_L", "llm")],
+        ),
+        (
+            {"distill.mode": "mutual", "crm.model": "sasrec", "distill.rounds": 1, "distill.sample_weights": False},
+            [("LLMD4Rec_C w/o loop, w/o w", "crm"), ("LLMD4Rec_L w/o loop, w/o w", "llm")],
+        ),
+    ],
+)
+def test_method_labels(config: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert methods_of(config) == expected
+
+
+def test_seeds_group_into_mean_and_std_and_gains_are_relative() -> None:
+    runs = [
+        run(1, 0, {"crm": m(0.10)}),
+        run(2, 1, {"crm": m(0.20)}),
+        run(3, 0, {"crm": m(0.05), "llm": m(0.20)}, distill__model="llm"),
+        run(4, 0, {"crm": m(0.18), "llm": m(0.25)}, distill__mode="mutual", distill__rounds=2),
+        run(5, 1, {"crm": m(0.12), "llm": m(0.25)}, distill__mode="mutual", distill__rounds=2),
+    ]
+    rounds = {4: {0: {"crm": {"ndcg@10": 0.05}}, 1: {"crm": {"ndcg@10": 0.07}}}, 5: {0: {"crm": {"ndcg@10": 0.07}}}}
+    (table,) = build_results(runs, rounds)
+    rows = {r.method: r for r in table.rows}
+    assert list(rows) == ["SASRec", "E4SRec", "LLMD4Rec_C", "LLMD4Rec_L"]
+    assert rows["SASRec"].run_ids == (1, 2) and rows["SASRec"].stats["hr@10"].mean == pytest.approx(0.15)
+    assert rows["SASRec"].stats["hr@10"].std == pytest.approx(0.0707106, rel=1e-4)
+    gains = {g.method: g for g in table.gains}
+    assert gains["LLMD4Rec_C"].baseline == "SASRec"
+    assert gains["LLMD4Rec_C"].relative["hr@10"] == pytest.approx(0.0)  # 0.15 vs 0.15
+    assert gains["LLMD4Rec_L"].relative["hr@10"] == pytest.approx(0.25)  # 0.25 vs 0.20
+    curve = {(p.round, p.model): p.stats["ndcg@10"] for p in table.curve}
+    assert curve[(0, "crm")].mean == pytest.approx(0.06) and curve[(0, "crm")].n == 2
+    assert curve[(1, "crm")].n == 1
+
+
+def test_runs_under_different_protocols_get_separate_tables() -> None:
+    a = run(1, 0, {"crm": m(0.1)})
+    b = CompareInput(2, "b", "succeeded", 0, dict(a.config), {**PROTOCOL, "ranking": "sampled"}, {"crm": m(0.3)})
+    tables = build_results([a, b])
+    assert len(tables) == 2 and all(len(t.rows) == 1 for t in tables)
+
+
+def test_exports_carry_every_row() -> None:
+    runs = [run(1, 0, {"crm": m(0.1)}), run(2, 0, {"crm": m(0.2), "llm": m(0.3)}, distill__mode="mutual")]
+    tables = build_results(runs)
+    assert "| LLMD4Rec_L |" in to_markdown(tables)
+    assert to_csv(tables).count("\n") == 1 + 3
+    assert r"LLMD4Rec\_C" in to_latex(tables) and r"\textbf{" in to_latex(tables)
+    assert {r["method"] for r in json.loads(to_json(tables))[0]["rows"]} == {"SASRec", "LLMD4Rec_C", "LLMD4Rec_L"}
