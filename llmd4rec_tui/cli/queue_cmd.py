@@ -145,10 +145,10 @@ def down(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Run id.
 @queue_app.command("priority")
 def priority(
     ctx: typer.Context,
-    value: Annotated[int, typer.Argument(help="New priority (lower runs first).")],
     ids: IdsArg,
+    value: Annotated[int, typer.Option("--to", help="New priority (lower runs first), e.g. --to -5.")],
 ) -> None:
-    """Set the priority of waiting runs."""
+    """Set the priority of waiting runs: `queue priority 3 4 --to -5`."""
     store = open_cli_store(ctx)
     try:
         control.set_priority(store, ids, value)
