@@ -84,6 +84,11 @@ def evaluate(
     start = time.perf_counter()
     view = data.eval_split(split)
     chosen = view.users if users is None else np.asarray(users, dtype=np.int64)
+    outside = chosen[(chosen < 0) | (chosen >= data.num_users)]
+    if len(outside):
+        raise ValueError(
+            f"evaluate users: {outside[:5].tolist()} are not user indices of {data.name} (0..{data.num_users - 1})"
+        )
     all_ranks: list[torch.Tensor] = []
     for lo in range(0, len(chosen), batch_size):
         batch = chosen[lo : lo + batch_size]

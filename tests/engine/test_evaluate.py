@@ -107,3 +107,8 @@ def test_protocol_records_split_ranking_masking_and_dataset() -> None:
 def test_unknown_split_is_refused() -> None:
     with pytest.raises(ValueError, match="'valid' or 'test'"):
         evaluate(FixedScores(SCORES), dataset([[1, 2, 3]]), "train")
+
+
+def test_user_indices_outside_the_dataset_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"\[1, -1\] are not user indices of tiny \(0..0\)"):
+        evaluate(FixedScores(SCORES), dataset([[1, 2, 3]]), "test", users=np.array([0, 1, -1]))
