@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
+from llmd4rec_tui.queue.control import cancel
+from llmd4rec_tui.queue.settings import WorkerSettings
+from llmd4rec_tui.queue.worker import Worker
 from llmd4rec_tui.store.db import Store
 from tests.fixtures.queued import queue_runs, read_events, read_run
-from tests.queue.workers import run_worker, steps_done
+from tests.queue.workers import fake_engine, run_worker, steps_done, wait_for
 
 
 def test_runs_succeed_with_metrics_and_reproducibility_facts(store: Store, tmp_path: Path) -> None:
@@ -65,10 +69,6 @@ def test_an_engine_that_cannot_start_fails_the_run_not_the_worker(store: Store, 
 
 
 def test_a_cancel_that_is_ignored_escalates_to_kill(store: Store, tmp_path: Path) -> None:
-    import threading
-
-    from llmd4rec_tui.queue.control import cancel
-
     (run_id,) = queue_runs(store, 1)
     timer = threading.Timer(1.0, lambda: cancel(store, [run_id]))
     timer.start()
@@ -79,3 +79,23 @@ def test_a_cancel_that_is_ignored_escalates_to_kill(store: Store, tmp_path: Path
     assert "SIGKILL" in (detail.run.error or "") and detail.run.exit_code == -9
     stops = read_events(store, run_id, "stop")
     assert stops[0].payload == {"reason": "cancel requested", "signal": "SIGINT"}
+
+
+def test_drain_lets_running_runs_finish_and_claims_nothing_more(store: Store, tmp_path: Path) -> None:
+    first, second = queue_runs(store, 2)
+    settings = WorkerSettings(
+        drain=True,
+        poll_s=0.05,
+        heartbeat_s=0.2,
+        engine_cmd=fake_engine("--steps", "6", "--sleep", "0.1"),
+        runs_dir=tmp_path,
+    )
+    worker = Worker(store, settings)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    wait_for(lambda: len(steps_done(tmp_path, first)) >= 1, what="the first step")
+    worker.request_stop()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert read_run(store, first).run.status == "succeeded"
+    assert read_run(store, second).run.status == "queued"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,17 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "env.py").exists() and (folder / "alembic.ini").exists()
     assert (folder / "script.py.mako").exists()
     assert sqlite3.sqlite_version_info >= (3, 35)  # RETURNING, used by the claim
+
+
+def test_processes_opening_a_fresh_database_together_migrate_it_once(db_url: str) -> None:
+    code = "import sys; from llmd4rec_tui.store.db import open_store; open_store(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    store = open_store(db_url)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    store.close()
