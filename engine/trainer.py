@@ -58,6 +58,7 @@ class PhaseSettings:
     mask_history: bool = True
     valid_users: int = 0  # 0 = validate on all users
     seed: int = 0
+    # Where the student lives (checked at the start); teacher logits are moved next to it.
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @classmethod
@@ -212,6 +213,12 @@ def train_phase(
     rng = np.random.default_rng(seed)
     torch.manual_seed(int(np.random.default_rng(seed).integers(2**62)))
     params = student.trainable_parameters()
+    if not params:
+        raise ValueError(f"train_phase({phase!r}): the student has no trainable parameters")
+    if params[0].device.type != settings.device.type:
+        raise ValueError(
+            f"train_phase({phase!r}): the student is on {params[0].device}, settings.device is {settings.device}"
+        )
     optimizer = _optimizer(params, settings)
     valid_users = validation_users(data, settings.valid_users, settings.seed)
     best_score, best_epoch, best_valid = -math.inf, 0, {}

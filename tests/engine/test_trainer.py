@@ -118,6 +118,13 @@ def test_cancel_stops_between_steps(data: SequenceDataset) -> None:
         train_phase(crm(data), data, settings(), SnapshotEmitter(crm(data)), token, 0, "crm")
 
 
+def test_a_student_on_another_device_than_the_settings_is_refused(data: SequenceDataset) -> None:
+    with pytest.raises(ValueError, match=r"student is on cpu, settings.device is meta"):
+        train_phase(
+            crm(data), data, settings(device=torch.device("meta")), SnapshotEmitter(crm(data)), CancelToken(), 0, "crm"
+        )
+
+
 def distill(teacher: CRMRecommender, data: SequenceDataset, use_weights: bool = True) -> DistillTerm:
     teacher.eval()
     return DistillTerm(
