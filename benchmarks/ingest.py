@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from engine.config import config_from_dict
-from engine.protocol import Checkpoint, Eval, Step, Weights, decode, encode
+from engine.protocol import Checkpoint, Eval, Event, Step, Weights, decode, encode
 from llmd4rec_tui.queue.enqueue import PendingRun, add_runs
 from llmd4rec_tui.store.db import open_store
 from llmd4rec_tui.store.ingest import RunIngestor
@@ -40,14 +40,13 @@ def event_lines(count: int) -> list[str]:
     """An engine-like stream: steps, an eval and a histogram every 500, a checkpoint every 5,000."""
     lines = []
     for index in range(count):
-        if index % 500 == 250:
+        if index % 5000 == 4999:
+            event: Event = Checkpoint(round=0, phase="crm", path=f"/runs/1/phase-{index}.pt")
+        elif index % 500 == 250:
             event = Eval(round=0, phase="crm", model="crm", split="valid", metrics={"ndcg@10": 0.1, "hr@10": 0.2})
         elif index % 500 == 499:
-            event = Weights(
-                round=0, phase="crm", epoch=index, name="w2", edges=[0.0] * 21, counts=[1] * 20, mean=1, std=0
-            )
-        elif index % 5000 == 4999:
-            event = Checkpoint(round=0, phase="crm", path=f"/runs/1/phase-{index}.pt")
+            edges, counts = [i / 20 for i in range(21)], [1] * 20
+            event = Weights(round=0, phase="crm", epoch=index, name="w2", edges=edges, counts=counts, mean=1, std=0)
         else:
             losses = {"ce": 1.0 / (index + 1), "kl": 0.5, "wkl": 0.25, "total": 1.75}
             event = Step(round=0, phase="crm", epoch=0, step=index, losses=losses, lr=1e-3, progress=0.5)
