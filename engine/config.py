@@ -152,6 +152,9 @@ class TrainSection:
     weight_decay: float = _f(0.0, "Weight decay.", min=0.0)
     patience: int = _f(3, "Epochs without validation NDCG@10 gain before the phase stops.", min=1)
     step_every_s: float = _f(1.0, "At most one step event per this many seconds.", min=0.0)
+    reuse_round0: bool = _f(
+        True, "Reuse round-0 phases an earlier run with the same data, model, training settings and seed stored."
+    )
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,23 @@ class Emitter:
         self._lock = threading.Lock()
         self._step_every_s = step_every_s
         self._last_step = float("-inf")
-        self.sent: list[Event] = []  # kept only when record=True
-        self.record = False
+        self._recorded: list[Event] | None = None
 
     def emit(self, event: Event) -> None:
         line = encode(event)
         with self._lock:
             self._stream.write(line + "\n")
             self._stream.flush()
-        if self.record:
-            self.sent.append(event)
+        if self._recorded is not None:
+            self._recorded.append(event)
+
+    def start_recording(self) -> None:
+        """Keep a copy of every event from now on (a phase stored for reuse)."""
+        self._recorded = []
+
+    def stop_recording(self) -> list[Event]:
+        recorded, self._recorded = self._recorded or [], None
+        return recorded
 
     def step(self, event: Step, force: bool = False) -> bool:
         """Emit a step event unless one went out less than step_every_s ago."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from engine.assets import cache_root
 from engine.checkpoint import Checkpoints, RunState
 from engine.config import Config
 from engine.data import SequenceDataset, load_dataset
@@ -19,7 +20,8 @@ from engine.distill import DistillTerm, Teacher
 from engine.evaluate import evaluate
 from engine.events import Emitter
 from engine.params import param_histograms
-from engine.protocol import Checkpoint, Eval, PhaseStarted, RoundEnd, RunFinished, RunStarted
+from engine.phase_cache import PhaseCache, round0_key
+from engine.protocol import Checkpoint, Eval, Log, PhaseStarted, RoundEnd, RunFinished, RunStarted
 from engine.runtime import Cancelled, CancelToken, pick_device, rng_state, seed_everything, set_rng_state
 from engine.schedule import Phase, plan_phases
 from engine.teachers import CachedTeacher, LiveTeacher
@@ -86,6 +88,17 @@ class Models:
         llm_state = None if self.llm is None else self.llm.trainable_state()
         return crm_state, llm_state
 
+    def phase_state(self, name: str) -> dict[str, torch.Tensor]:
+        """The state one phase of ``name`` changes (what a reused phase must restore)."""
+        crm_state, llm_state = self.state()
+        return crm_state if name == "crm" else (llm_state or {})
+
+    def load_phase_state(self, name: str, state: dict[str, torch.Tensor]) -> None:
+        if name == "crm":
+            self.crm.load_state_dict(state)
+        else:
+            self.get("llm").load_trainable_state(state)
+
     def load(self, state: RunState) -> None:
         if state.crm is not None:
             self.crm.load_state_dict(state.crm)
@@ -131,7 +144,8 @@ def run_experiment(
         )
     )
     latest: dict[str, Metrics] = {k: v for k, v in state.history.get("latest", {}).items()}
-    frozen_llm_teacher: Teacher | None = None  # one_way keeps L0's logits for every round
+    teachers: dict[str, Teacher] = {}  # one_way keeps L0's logits for every round
+    shared = PhaseCache(cache_root(config.data.cache_dir) / "phases") if config.train.reuse_round0 else None
     last_checkpoint = checkpoints.latest()
 
     try:
@@ -143,52 +157,19 @@ def run_experiment(
             student = models.get(phase.model)
             if phase.model == "llm" and (phase.round == 0 or config.distill.refresh_embeddings):
                 student.set_item_embeddings(models.crm.item_embeddings())
-            distill, cache_info = None, {}
-            if phase.teacher is not None:
-                if phase.teacher == "llm" and config.distill.mode == "one_way" and frozen_llm_teacher is not None:
-                    teacher = frozen_llm_teacher
-                else:
-                    teacher = build_teacher(config, data, models.get(phase.teacher), phase.teacher, run_dir)
-                if phase.teacher == "llm" and config.distill.mode == "one_way":
-                    frozen_llm_teacher = teacher
-                cache_info = _cache_info(teacher)
-                distill = make_distill_term(config, phase, teacher)
-            emitter.emit(
-                PhaseStarted(
-                    round=phase.round,
-                    phase=phase.model,
-                    teacher=phase.teacher,
-                    epochs=config.train.crm_epochs if phase.model == "crm" else config.train.llm_epochs,
-                    teacher_cache=cache_info,
-                )
-            )
-            settings = PhaseSettings.from_config(config, phase.model, device=device)
-            train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
-            test = evaluate(
-                student,
-                data,
-                "test",
-                ks=config.eval.ks,
-                batch_size=config.eval.batch_size,
-                mask_history=config.eval.mask_history,
-            )
-            latest[phase.model] = test.metrics
-            emitter.emit(
-                Eval(
-                    round=phase.round,
-                    phase=phase.model,
-                    model=phase.model,
-                    split="test",
-                    metrics=test.metrics,
-                    users=test.users,
-                    seconds=test.seconds,
-                )
-            )
-            for event in param_histograms(student, phase.round, phase.model):
-                emitter.emit(event)
+            key = round0_key(config, phase.model) if shared is not None and phase.round == 0 else None
+            if key is not None and shared is not None and shared.has(key):
+                latest[phase.model] = _replay_phase(shared, key, models, phase.model, emitter)
+            else:
+                if key is not None:
+                    emitter.start_recording()
+                test = _train_and_test(config, data, models, phase, device, emitter, cancel, run_dir, teachers)
+                latest[phase.model] = test
+                if key is not None and shared is not None:
+                    shared.save(key, emitter.stop_recording(), models.phase_state(phase.model), test)
             if phase.ends_round:
                 emitter.emit(RoundEnd(round=phase.round, metrics={k: dict(v) for k, v in latest.items()}))
-            state.history.setdefault(str(phase.round), {})[phase.model] = test.metrics
+            state.history.setdefault(str(phase.round), {})[phase.model] = latest[phase.model]
             state.history["latest"] = latest
             state.next_phase = index + 1
             state.crm, state.llm = models.state()
@@ -200,6 +181,74 @@ def run_experiment(
 
     emitter.emit(RunFinished(metrics=latest, seconds=time.perf_counter() - started))
     return latest
+
+
+def _train_and_test(
+    config: Config,
+    data: SequenceDataset,
+    models: Models,
+    phase: Phase,
+    device: torch.device,
+    emitter: Emitter,
+    cancel: CancelToken,
+    run_dir: Path,
+    teachers: dict[str, Teacher],
+) -> Metrics:
+    """Train one phase (with its teacher, if any), then evaluate the student on test."""
+    student = models.get(phase.model)
+    distill, cache_info = None, {}
+    if phase.teacher is not None:
+        one_way = phase.teacher == "llm" and config.distill.mode == "one_way"
+        teacher = teachers.get("one_way") if one_way else None
+        if teacher is None:
+            teacher = build_teacher(config, data, models.get(phase.teacher), phase.teacher, run_dir)
+        if one_way:
+            teachers["one_way"] = teacher
+        cache_info = _cache_info(teacher)
+        distill = make_distill_term(config, phase, teacher)
+    emitter.emit(
+        PhaseStarted(
+            round=phase.round,
+            phase=phase.model,
+            teacher=phase.teacher,
+            epochs=config.train.crm_epochs if phase.model == "crm" else config.train.llm_epochs,
+            teacher_cache=cache_info,
+        )
+    )
+    settings = PhaseSettings.from_config(config, phase.model, device=device)
+    train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
+    test = evaluate(
+        student,
+        data,
+        "test",
+        ks=config.eval.ks,
+        batch_size=config.eval.batch_size,
+        mask_history=config.eval.mask_history,
+    )
+    emitter.emit(
+        Eval(
+            round=phase.round,
+            phase=phase.model,
+            model=phase.model,
+            split="test",
+            metrics=test.metrics,
+            users=test.users,
+            seconds=test.seconds,
+        )
+    )
+    for event in param_histograms(student, phase.round, phase.model):
+        emitter.emit(event)
+    return test.metrics
+
+
+def _replay_phase(shared: PhaseCache, key: str, models: Models, name: str, emitter: Emitter) -> Metrics:
+    """Load a stored round-0 phase and send its events again, announcing the reuse."""
+    events, state, metrics = shared.load(key)
+    models.load_phase_state(name, state)
+    emitter.emit(Log(level="info", message=f"round 0 {name} phase reused from the phase cache ({key})"))
+    for event in events:
+        emitter.emit(event)
+    return metrics
 
 
 def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, run_dir: Path) -> Teacher:

@@ -19,7 +19,15 @@ from engine.runtime import Cancelled, CancelToken
 pytestmark = pytest.mark.xdist_group("torch")
 
 
-def tiny(**distill: Any) -> Config:
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own phase cache, so reuse happens only where a test asks for it."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LLMD4REC_CACHE", str(cache))
+    return cache
+
+
+def tiny(reuse: bool = True, **distill: Any) -> Config:
     return config_from_dict(
         {
             "run": {"seed": 3},
@@ -43,6 +51,7 @@ def tiny(**distill: Any) -> Config:
                 "patience": 1,
                 "threads": 1,
                 "step_every_s": 0.0,
+                "reuse_round0": reuse,
             },
             "eval": {"batch_size": 64},
         }
@@ -160,3 +169,20 @@ def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
     assert events[0].resumed  # type: ignore[attr-defined]
     assert [e.phase for e in events if e.type == "phase_started"] == ["llm", "crm"]  # type: ignore[attr-defined]
     assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
+
+
+def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    first, first_events = run(tiny(rounds=1), tmp_path / "first")
+    assert not [e for e in first_events if e.type == "log"]
+    # A different distillation setting shares round 0; its round-0 metrics must match.
+    second, events = run(tiny(rounds=1, gamma=0.5), tmp_path / "second")
+    reused = [e.message for e in events if e.type == "log"]  # type: ignore[attr-defined]
+    assert len(reused) == 2 and all("reused" in m for m in reused)
+    round0 = [e for e in events if e.type == "round_end"][0]
+    first_round0 = [e for e in first_events if e.type == "round_end"][0]
+    assert round0.metrics == first_round0.metrics  # type: ignore[attr-defined]
+    # Switched off, round 0 is trained again and gives the same numbers.
+    _, fresh = run(tiny(rounds=1, gamma=0.5, reuse=False), tmp_path / "third")
+    assert not [e for e in fresh if e.type == "log"]
+    assert [e for e in fresh if e.type == "round_end"][0].metrics == round0.metrics  # type: ignore[attr-defined]

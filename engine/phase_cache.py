@@ -1,0 +1,91 @@
+"""Reuse of round-0 phases across runs.
+
+Round 0 trains the CRM alone and then the LLM alone, and it does not depend on the
+distillation settings: SASRec alone, E4SRec, one-way, LLMD4Rec and every ablation with the
+same data, models, training settings and seed train the very same round-0 models. So
+the first run to finish such a phase stores the trained state, its test metrics and the
+events it emitted, keyed by everything that can change the result (the config without
+[distill], a hash of the engine's own source code and the torch, transformers and peft
+versions); later runs load the state and
+replay the events instead of training again. The result is what resuming from a
+checkpoint gives: on CPU the same numbers, bit for bit (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.config import LABEL_KEYS, Config, flatten
+from engine.protocol import BadLine, Event, decode, encode
+
+#: Keys that do not change round 0 (besides all of [distill]).
+NOT_ROUND0 = LABEL_KEYS | {"run.max_attempts", "train.reuse_round0", "train.step_every_s"}
+
+
+@cache
+def engine_source_hash() -> str:
+    """Hash of the engine's Python sources: a code change invalidates stored phases."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def round0_key(config: Config, model: str) -> str:
+    """What a round-0 phase of ``model`` depends on; the CRM phase ignores [llm]."""
+    flat = {
+        k: v
+        for k, v in flatten(config.to_dict()).items()
+        if not k.startswith("distill.") and k not in NOT_ROUND0 and not (model == "crm" and k.startswith("llm."))
+    }
+    versions = {name: importlib.metadata.version(name) for name in ("torch", "transformers", "peft")}
+    text = json.dumps(
+        {"model": model, "config": flat, "engine": engine_source_hash(), "versions": versions}, sort_keys=True
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class PhaseCache:
+    """One folder per key: ``state.pt`` (model state + test metrics) and ``events.jsonl``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def has(self, key: str) -> bool:
+        return (self.root / key / "state.pt").exists() and (self.root / key / "events.jsonl").exists()
+
+    def load(self, key: str) -> tuple[list[Event], dict[str, torch.Tensor], dict[str, float]]:
+        folder = self.root / key
+        raw = torch.load(folder / "state.pt", weights_only=True, map_location="cpu")
+        events: list[Event] = []
+        for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines():
+            event = decode(line)
+            if isinstance(event, BadLine):
+                raise ValueError(f"{folder / 'events.jsonl'}: {event.reason}")
+            events.append(event)
+        return events, raw["state"], json.loads(raw["metrics"])
+
+    def save(self, key: str, events: list[Event], state: dict[str, torch.Tensor], metrics: dict[str, Any]) -> None:
+        """Write into a temporary folder and rename it into place, so a reader never sees half."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
+        state_cpu = {k: v.detach().cpu() for k, v in state.items()}
+        torch.save({"state": state_cpu, "metrics": json.dumps(metrics)}, tmp / "state.pt")
+        (tmp / "events.jsonl").write_text("".join(encode(e) + "\n" for e in events), encoding="utf-8")
+        try:
+            os.replace(tmp, self.root / key)
+        except OSError:  # another run stored the same phase first: keep theirs
+            for path in tmp.iterdir():
+                path.unlink()
+            tmp.rmdir()
