@@ -173,16 +173,16 @@ def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
 
 def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
     torch.set_num_threads(1)
-    first, first_events = run(tiny(rounds=1), tmp_path / "first")
+    _first, first_events = run(tiny(rounds=1), tmp_path / "first")
     assert not [e for e in first_events if e.type == "log"]
     # A different distillation setting shares round 0; its round-0 metrics must match.
-    second, events = run(tiny(rounds=1, gamma=0.5), tmp_path / "second")
+    _second, events = run(tiny(rounds=1, gamma=0.5), tmp_path / "second")
     reused = [e.message for e in events if e.type == "log"]  # type: ignore[attr-defined]
     assert len(reused) == 2 and all("reused" in m for m in reused)
-    round0 = [e for e in events if e.type == "round_end"][0]
-    first_round0 = [e for e in first_events if e.type == "round_end"][0]
+    round0 = next(e for e in events if e.type == "round_end")
+    first_round0 = next(e for e in first_events if e.type == "round_end")
     assert round0.metrics == first_round0.metrics  # type: ignore[attr-defined]
     # Switched off, round 0 is trained again and gives the same numbers.
     _, fresh = run(tiny(rounds=1, gamma=0.5, reuse=False), tmp_path / "third")
     assert not [e for e in fresh if e.type == "log"]
-    assert [e for e in fresh if e.type == "round_end"][0].metrics == round0.metrics  # type: ignore[attr-defined]
+    assert next(e for e in fresh if e.type == "round_end").metrics == round0.metrics  # type: ignore[attr-defined]
