@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from engine.protocol import RunCancelled, RunFailed, RunFinished, decode
 from llmd4rec_tui.queue.claim import ClaimedRun
@@ -160,29 +161,25 @@ class Supervisor(threading.Thread):
                 line = None
             if line is _EOF:
                 return True
-            if line is not None:
-                item = decode(line)
-                ingestor.add(item)
-                if isinstance(item, RunFinished):
-                    end.finished = item
-                elif isinstance(item, RunFailed):
-                    end.failed = item
-                elif isinstance(item, RunCancelled):
-                    end.cancelled = item
-            if ingestor.due:
-                ingestor.flush()
-            now = time.monotonic()
-            if now >= next_cancel_check:
-                next_cancel_check = now + CANCEL_POLL_S
-                end.cancel_requested = end.cancel_requested or self._cancel_requested()
-            if now >= next_beat:
-                next_beat = now + self.settings.heartbeat_s
-                lease = renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
-                if not lease.held:
-                    stopper.stop("lease lost")
-                    stopper.wait_exit()
-                    return False
-                end.cancel_requested = end.cancel_requested or lease.cancel_requested
+            try:
+                if line is not None:
+                    _take(line, ingestor, end)
+                if ingestor.due:
+                    ingestor.flush()
+                now = time.monotonic()
+                if now >= next_cancel_check:
+                    next_cancel_check = now + CANCEL_POLL_S
+                    end.cancel_requested = end.cancel_requested or self._cancel_requested()
+                if now >= next_beat:
+                    next_beat = now + self.settings.heartbeat_s
+                    lease = renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+                    if not lease.held:
+                        stopper.stop("lease lost")
+                        stopper.wait_exit()
+                        return False
+                    end.cancel_requested = end.cancel_requested or lease.cancel_requested
+            except OperationalError as exc:  # rows stay buffered; the next flush retries
+                log.warning("run %s: database error, retrying: %s", self.claim.id, exc)
             if end.cancel_requested:
                 stopper.stop("cancel requested")
             elif self.interrupt.is_set():
@@ -262,6 +259,18 @@ class _Stopper:
                 if self.signalled_at is None and time.monotonic() - closed_at > self.grace_s:
                     self.stop("stdout closed but the engine did not exit")
                 self.escalate()
+
+
+def _take(line: str, ingestor: RunIngestor, end: Ending) -> None:
+    """Decode one stdout line, note how the attempt ends, and hand it to the ingestor."""
+    item = decode(line)
+    if isinstance(item, RunFinished):
+        end.finished = item
+    elif isinstance(item, RunFailed):
+        end.failed = item
+    elif isinstance(item, RunCancelled):
+        end.cancelled = item
+    ingestor.add(item)
 
 
 def _pump(stream: IO[str], sink: Callable[[str], None], at_end: Callable[[], None]) -> None:

@@ -13,6 +13,7 @@ import threading
 from types import FrameType
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from llmd4rec_tui.queue.claim import claim_next
 from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
@@ -63,29 +64,38 @@ class Worker:
 
     def _loop(self) -> None:
         while True:
-            reaped = reap_expired(self.store)
-            if reaped:
-                log.warning("worker %s: leases expired for runs %s", self.id, reaped)
-            worker_heartbeat(self.store, self.id)
-            self.supervisors = [s for s in self.supervisors if s.is_alive()]
-            queue_empty = False
-            while not self.stopping.is_set() and len(self.supervisors) < self.settings.concurrency:
-                claim = claim_next(self.store, self.id, self.settings.lease_s)
-                if claim is None:
-                    queue_empty = True
-                    break
-                log.info("worker %s: claimed run %s (attempt %s)", self.id, claim.id, claim.attempt)
-                supervisor = Supervisor(self.store, claim, self.settings, self.id, self.interrupt, self._wake)
-                supervisor.start()
-                self.supervisors.append(supervisor)
-                self.started.append(claim.id)
-            if not self.supervisors:
-                if self.stopping.is_set():
+            try:
+                if self._tick():
                     return
-                if self.settings.until_empty and queue_empty and not self._running_anywhere():
-                    return
+            except OperationalError as exc:  # the database went away for a moment: retry, do not die
+                log.warning("worker %s: database error, retrying in %ss: %s", self.id, self.settings.poll_s, exc)
             self._wake.wait(self.settings.poll_s)
             self._wake.clear()
+
+    def _tick(self) -> bool:
+        """One round of reaping, heartbeat and claiming; True when the worker should exit."""
+        reaped = reap_expired(self.store)
+        if reaped:
+            log.warning("worker %s: leases expired for runs %s", self.id, reaped)
+        worker_heartbeat(self.store, self.id)
+        self.supervisors = [s for s in self.supervisors if s.is_alive()]
+        queue_empty = False
+        while not self.stopping.is_set() and len(self.supervisors) < self.settings.concurrency:
+            claim = claim_next(self.store, self.id, self.settings.lease_s)
+            if claim is None:
+                queue_empty = True
+                break
+            log.info("worker %s: claimed run %s (attempt %s)", self.id, claim.id, claim.attempt)
+            supervisor = Supervisor(self.store, claim, self.settings, self.id, self.interrupt, self._wake)
+            supervisor.start()
+            self.supervisors.append(supervisor)
+            self.started.append(claim.id)
+        if not self.supervisors:
+            if self.stopping.is_set():
+                return True
+            if self.settings.until_empty and queue_empty and not self._running_anywhere():
+                return True
+        return False
 
     def _running_anywhere(self) -> bool:
         """A run still running on some worker may come back to the queue when its lease expires."""
