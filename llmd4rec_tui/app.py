@@ -31,21 +31,25 @@ def short_url(url: str) -> str:
     return display_url(url)
 
 
-def _key_label(binding: Binding) -> str:
-    return binding.key_display or binding.key.replace("_", " ")
+def key_label(app: App[None], binding: Binding) -> str:
+    """How the keys of a binding are written on the keyboard: '[', 'del/D', not 'left_square_bracket'."""
+    if binding.key_display:
+        return binding.key_display
+    keys = [k.strip() for k in binding.key.split(",")]
+    return "/".join(app.get_key_display(Binding(k, binding.action)) for k in keys)
 
 
 def screen_bindings(screen: Screen[object]) -> list[Binding]:
     """The screen's own bindings and those of its focused widget, in declaration order."""
-    found: list[Binding] = []
+    found: dict[str, Binding] = {}
     sources: list[object] = [screen]
     if screen.focused is not None:
         sources.append(screen.focused)
     for source in sources:
         for item in getattr(type(source), "BINDINGS", []):
             if isinstance(item, Binding) and item.description:
-                found.append(item)
-    return found
+                found.setdefault(item.key, item)  # the screen's meaning of a key wins
+    return list(found.values())
 
 
 class Llmd4recApp(App[None]):
@@ -76,9 +80,9 @@ class Llmd4recApp(App[None]):
             return
         sections = {
             type(self.screen).__name__.removesuffix("Screen") or "Screen": [
-                (_key_label(b), b.description) for b in screen_bindings(self.screen)
+                (key_label(self, b), b.description) for b in screen_bindings(self.screen)
             ],
-            "Everywhere": [(_key_label(b), b.description) for b in self._app_bindings()]
+            "Everywhere": [(key_label(self, b), b.description) for b in self._app_bindings()]
             + [("ctrl+p", "command palette: every action by name")],
         }
         self.push_screen(HelpScreen(sections))
@@ -92,7 +96,7 @@ class Llmd4recApp(App[None]):
         for binding in screen_bindings(screen):
             target = screen.focused if binding in getattr(type(screen.focused), "BINDINGS", []) else screen
             yield SystemCommand(
-                binding.description, f"key: {_key_label(binding)}", partial(self._run_on, target, binding.action)
+                binding.description, f"key: {key_label(self, binding)}", partial(self._run_on, target, binding.action)
             )
         yield SystemCommand("Help", "key: ?", self.action_help)
 
@@ -104,7 +108,7 @@ def make_app(
     db_url: str,
     *,
     poll_s: float = 1.0,
-    page_size: int = 200,
+    page_size: int = 100,
     clock: Callable[[], datetime] = now_utc,
     export_dir: Path | None = None,
     config_dir: Path | None = None,

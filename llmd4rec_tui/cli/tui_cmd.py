@@ -16,7 +16,7 @@ EXIT_NO_DATABASE = 1
 def open_tui(
     ctx: typer.Context,
     poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between database reads.")] = 1.0,
-    page_size: Annotated[int, typer.Option("--page-size", min=10, help="Runs per page of the Runs table.")] = 200,
+    page_size: Annotated[int, typer.Option("--page-size", min=10, help="Runs per page of the Runs table.")] = 100,
 ) -> None:
     """Watch, control and compare runs in the terminal."""
     url = state(ctx).db_url

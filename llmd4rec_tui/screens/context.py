@@ -19,7 +19,7 @@ from llmd4rec_tui.store.views import now_utc
 class AppContext:
     store: Store
     poll_s: float = 1.0  # how often screens re-read the database
-    page_size: int = 200  # runs per page of the Runs table
+    page_size: int = 100  # runs per page of the Runs table
     clock: Callable[[], datetime] = now_utc
     export_dir: Path = Path(".")  # where compare exports are written
     config_dir: Path = Path(".")  # where the add-configs picker starts

@@ -175,7 +175,7 @@ def _run_row(run: Run, summary: RunSummary | None) -> RunRow:
 
 
 def list_runs(
-    session: Session, where: RunFilter = RunFilter(), sort: RunSort = RunSort(), offset: int = 0, limit: int = 200
+    session: Session, where: RunFilter = RunFilter(), sort: RunSort = RunSort(), offset: int = 0, limit: int = 100
 ) -> RunPage:
     """One page of runs, filtered and sorted in SQL, with the total that matched."""
     clauses = where.clauses()

@@ -9,15 +9,16 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from llmd4rec_tui.compare import CompareTable, Comparison, format_delta, format_stat
+from llmd4rec_tui.widgets.runs_table import plain
 
 
-def table_cells(table: CompareTable, index: int, with_deltas: bool) -> list[str | Text]:
+def table_cells(table: CompareTable, index: int, with_deltas: bool) -> list[Text]:
     row = table.rows[index]
     label = Text(row.label, style="bold yellow" if row.is_baseline else "")
     if row.is_baseline:
         label.append(" ⚑")
-    cells: list[str | Text] = [label, ",".join(map(str, row.run_ids)), ",".join(map(str, row.seeds))]
-    cells += [str(row.config.get(k)) for k in table.config_keys]
+    cells = [label, plain(",".join(map(str, row.run_ids))), plain(",".join(map(str, row.seeds)))]
+    cells += [plain(str(row.config.get(k))) for k in table.config_keys]
     for key in table.metric_keys:
         stat = row.stats.get(key)
         cells.append(Text(format_stat(stat), style="bold green" if table.is_best(index, key) else ""))
@@ -43,12 +44,12 @@ class CompareView(VerticalScroll):
         self._shown = comparison
         await self.remove_children()
         with_deltas = any(row.deltas for t in comparison.tables for row in t.rows)
-        widgets: list[Static | DataTable[str | Text]] = []
+        widgets: list[Static | DataTable[Text]] = []
         if not comparison.tables:
             widgets.append(Static("mark runs with space on the Runs screen, then press c"))
         for number, table in enumerate(comparison.tables):
             widgets.append(Static(Text(f"Protocol: {table.protocol}"), classes="protocol"))
-            grid: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True, id=f"compare-{number}")
+            grid: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id=f"compare-{number}")
             head = ["run", "ids", "seeds", *table.config_keys]
             for key in table.metric_keys:
                 head += [key, f"Δ {key}"] if with_deltas else [key]

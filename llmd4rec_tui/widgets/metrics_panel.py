@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from llmd4rec_tui.screens.run_timeline import EvalPoint
+from llmd4rec_tui.widgets.runs_table import plain
 
 HEADLINE = "ndcg@10"
 
@@ -29,7 +30,8 @@ class MetricsPanel(Vertical):
         table.clear(columns=True)
         table.add_columns("round", "phase", "model", "split", *keys)
         for e in evals:
-            table.add_row(str(e.round), e.phase, e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys))
+            cells = [str(e.round), e.phase, e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys)]
+            table.add_row(*(plain(c) for c in cells))
         self._plot(evals)
 
     def _plot(self, evals: list[EvalPoint]) -> None:

@@ -37,16 +37,16 @@ COLUMNS = (
     Column("id", "id", "id"),
     Column("name", "name", "name"),
     Column("status", "status", "status"),
-    Column("attempt", "try", "attempt"),
-    Column("priority", "pri", "priority"),
     Column("progress", "progress", "progress"),
     Column("elapsed", "elapsed", "started"),
     Column("crm", "CRM N@10", "crm"),
     Column("llm", "LLM N@10", "llm"),
     Column("loss", "loss", None),
+    Column("attempt", "try", "attempt"),
+    Column("priority", "pri", "priority"),
     Column("dataset", "dataset", "dataset"),
 )
-NAME_WIDTH = 24
+NAME_WIDTH = 20
 
 
 def format_elapsed(seconds: float | None) -> str:
@@ -72,27 +72,32 @@ def format_metric(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, str | Text]:
+def plain(text: str, style: str = "") -> Text:
+    """A cell that is shown as written: DataTable would parse a str as markup ('[x]' vanishes)."""
+    return Text(text, style=style, no_wrap=True, end="")
+
+
+def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, Text]:
     """The text of every cell of one run, keyed by column."""
     status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
     name = row.name if len(row.name) <= NAME_WIDTH else row.name[: NAME_WIDTH - 1] + "…"
     return {
-        "mark": Text("●", style="bold yellow") if marked else Text(" "),
-        "id": str(row.id),
-        "name": name,
-        "status": Text(status, style=STATUS_STYLES.get(row.status, "")),
-        "attempt": f"{row.attempts}/{row.max_attempts}",
-        "priority": str(row.priority),
-        "progress": format_progress(row),
-        "elapsed": format_elapsed(row.elapsed_s(now)),
-        "crm": format_metric(row.crm_ndcg10),
-        "llm": format_metric(row.llm_ndcg10),
-        "loss": Text(sparkline(row.loss_trail, 10), style="blue"),
-        "dataset": row.dataset,
+        "mark": plain("●", "bold yellow") if marked else plain(" "),
+        "id": plain(str(row.id)),
+        "name": plain(name),
+        "status": plain(status, STATUS_STYLES.get(row.status, "")),
+        "attempt": plain(f"{row.attempts}/{row.max_attempts}"),
+        "priority": plain(str(row.priority)),
+        "progress": plain(format_progress(row)),
+        "elapsed": plain(format_elapsed(row.elapsed_s(now))),
+        "crm": plain(format_metric(row.crm_ndcg10)),
+        "llm": plain(format_metric(row.llm_ndcg10)),
+        "loss": plain(sparkline(row.loss_trail, 10), "blue"),
+        "dataset": plain(row.dataset),
     }
 
 
-class RunsTable(DataTable[str | Text]):
+class RunsTable(DataTable[Text]):
     """Rows are keyed by run id; a refresh touches only the cells whose text changed."""
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
@@ -104,7 +109,7 @@ class RunsTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._shown: dict[int, dict[str, str | Text]] = {}
+        self._shown: dict[int, dict[str, Text]] = {}
         self._order: list[int] = []
 
     def on_mount(self) -> None:
@@ -129,11 +134,11 @@ class RunsTable(DataTable[str | Text]):
         for run_id, new in cells.items():
             old = self._shown[run_id]
             for key, value in new.items():
-                if str(old.get(key)) != str(value):
+                if old.get(key) != value:
                     self.update_cell(RowKey(str(run_id)), ColumnKey(key), value)
         self._shown = cells
 
-    def _replace(self, order: list[int], cells: dict[int, dict[str, str | Text]]) -> None:
+    def _replace(self, order: list[int], cells: dict[int, dict[str, Text]]) -> None:
         """A new set or order of rows: rebuild, keeping the cursor on the same run."""
         keep = self.selected_run_id()
         self.clear()

@@ -24,7 +24,7 @@ def workers_text(workers: tuple[WorkerRow, ...], now: datetime) -> Text:
         age = worker.heartbeat_age_s(now)
         style = "red" if age > STALE_AFTER_S else "green"
         text.append("♥ ", style=style)
-        text.append(f"{worker.id} ({worker.host}:{worker.pid}) {worker.running}/{worker.concurrency} ")
+        text.append(f"{worker.id} {worker.running}/{worker.concurrency} runs ")
         text.append(f"{age:.0f}s ago", style=style)
     return text
 
