@@ -99,3 +99,15 @@ def test_drain_lets_running_runs_finish_and_claims_nothing_more(store: Store, tm
     assert not thread.is_alive()
     assert read_run(store, first).run.status == "succeeded"
     assert read_run(store, second).run.status == "queued"
+
+
+def test_a_recorded_event_log_replays_into_the_store(store: Store, tmp_path: Path) -> None:
+    log = Path(__file__).resolve().parents[1] / "fixtures" / "events" / "finished.jsonl"
+    (run_id,) = queue_runs(store, 1)
+    run_worker(store, tmp_path, "--replay", str(log))
+    detail = read_run(store, run_id)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert detail.run.status == "succeeded" and detail.run.events == len(lines) and detail.run.bad_lines == 0
+    final = json.loads(lines[-1])
+    assert final["type"] == "run_finished"
+    assert detail.metrics["crm"]["test"] == final["metrics"]["crm"]
