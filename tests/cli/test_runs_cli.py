@@ -136,3 +136,13 @@ def test_smoke_config_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     assert detail["environment"]["device"] == "cpu" and detail["environment"]["dataset_fingerprint"]
     assert detail["protocol"]["ranking"] == "full" and detail["environment"]["versions"]["torch"]
     assert sys.executable in detail["environment"]["command"][0]
+
+
+def test_queue_worker_and_store_modules_never_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "import llmd4rec_tui.cli, llmd4rec_tui.queue.worker, llmd4rec_tui.queue.supervisor, llmd4rec_tui.store.ingest\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -43,11 +43,11 @@ def test_two_workers_race_over_50_runs_and_run_each_exactly_once(store: Store, d
 def test_a_killed_worker_loses_its_run_and_another_resumes_it(store: Store, db_url: str, tmp_path: Path) -> None:
     (run_id,) = queue_runs(store, 1)
     engine = fake_engine("--steps", "12", "--sleep", "0.15")
-    first = start_worker_process(db_url, tmp_path, engine)
+    first = start_worker_process(db_url, tmp_path, engine, lease_s=2)
     wait_for(lambda: len(steps_done(tmp_path, run_id)) >= 3, what="three steps on the first worker")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    second = start_worker_process(db_url, tmp_path, engine, "--until-empty")
+    second = start_worker_process(db_url, tmp_path, engine, "--until-empty")  # reaps the 2 s lease
     _finish(second)
     detail = read_run(store, run_id)
     assert (detail.run.status, detail.run.attempts) == ("succeeded", 2)

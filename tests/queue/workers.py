@@ -15,8 +15,9 @@ from llmd4rec_tui.store.db import Store
 
 FAKE_ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "fake_engine.py"
 CLI = [sys.executable, "-c", "from llmd4rec_tui.cli import main; main()"]
-#: Short leases and heartbeats so lost runs are noticed within seconds.
-FAST = ["--lease", "2", "--heartbeat", "0.3", "--poll", "0.1", "--grace", "2"]
+#: Quick polling and heartbeats; the lease is per test (short only where a lost run is the point,
+#: since a loaded machine can stall a live worker for a second or two).
+FAST = ["--heartbeat", "0.3", "--poll", "0.1", "--grace", "2"]
 
 
 def fake_engine(*options: str) -> list[str]:
@@ -38,11 +39,13 @@ def run_worker(store: Store, runs_dir: Path, *engine_options: str, **settings: o
     return Worker(store, WorkerSettings(**values)).run()  # type: ignore[arg-type]
 
 
-def start_worker_process(db_url: str, runs_dir: Path, engine: list[str], *options: str) -> subprocess.Popen[str]:
+def start_worker_process(
+    db_url: str, runs_dir: Path, engine: list[str], *options: str, lease_s: float = 30.0
+) -> subprocess.Popen[str]:
     """A real `llmd4rec worker` process (so it can be killed with SIGKILL)."""
     env = {**os.environ, "LLMD4REC_ENGINE_CMD": subprocess.list2cmdline(engine), "LLMD4REC_RUNS_DIR": str(runs_dir)}
     return subprocess.Popen(
-        [*CLI, "--db", db_url, "worker", *FAST, *options],
+        [*CLI, "--db", db_url, "worker", *FAST, "--lease", str(lease_s), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
