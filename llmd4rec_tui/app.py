@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from llmd4rec_tui.screens.context import AppContext
@@ -100,8 +101,8 @@ class Llmd4recApp(App[None]):
             )
         yield SystemCommand("Help", "key: ?", self.action_help)
 
-    async def _run_on(self, target: object, action: str) -> None:
-        await self.run_action(action, target)  # type: ignore[arg-type]
+    async def _run_on(self, target: DOMNode | None, action: str) -> None:
+        await self.run_action(action, target)
 
 
 def make_app(

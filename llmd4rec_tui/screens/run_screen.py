@@ -55,6 +55,7 @@ class RunScreen(Screen[None]):
         self.timeline = RunTimeline()
         self.info: RunInfo | None = None
         self._reading = False
+        self._summary = Text()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -108,6 +109,7 @@ class RunScreen(Screen[None]):
 
     def on_read_failed(self, message: ReadFailed) -> None:
         self._reading = False
+        self._summary = Text()  # redraw the summary once reads work again
         self.query_one("#run-summary", Static).update(Text(message.message, style="red"))
 
     def on_run_loaded(self, message: RunLoaded) -> None:
@@ -120,7 +122,10 @@ class RunScreen(Screen[None]):
         self.info = message.info
         self.sub_title = message.info.row.name
         elapsed = format_elapsed(message.info.row.elapsed_s(message.now))
-        self.query_one("#run-summary", Static).update(summary_text(message.info, elapsed))
+        summary = summary_text(message.info, elapsed)
+        if summary != self._summary:
+            self._summary = summary
+            self.query_one("#run-summary", Static).update(summary)
         changed = self.timeline.add(message.events)
         if first:
             changed |= {"losses", "evals", "weights", "params"}
