@@ -56,6 +56,9 @@ class Worker:
         register_worker(self.store, self.id, self.settings.concurrency)
         try:
             self._loop()
+        except BaseException:
+            self.interrupt.set()  # the worker is going down: put its runs back rather than wait for them
+            raise
         finally:
             for supervisor in self.supervisors:
                 supervisor.join()

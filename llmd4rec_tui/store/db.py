@@ -75,7 +75,8 @@ class Store:
         return self.engine.dialect.name
 
     def session(self) -> Session:
-        """A session for reading (and for short writes that need no claim-like guard)."""
+        """A session for reading. Write through write(): on SQLite a deferred transaction that
+        reads and then writes can fail at once with "database is locked" under a concurrent writer."""
         return self.sessions()
 
     @contextmanager
