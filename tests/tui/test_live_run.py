@@ -40,6 +40,8 @@ async def test_a_run_is_followed_live_from_queued_to_succeeded(
         message = next(n.message for n in app._notifications if "started worker pid" in n.message)
         pid = int(message.split()[3].rstrip(";"))
         try:
+            panel = app.screen.query_one("#workers")
+            await wait_for(pilot, lambda: f":{pid}:" in str(panel.render()), timeout=30)  # its heartbeat shows
             await wait_for(pilot, lambda: str(table.get_cell(str(run_id), "status")) == "running", timeout=30)
             await pilot.press("enter")
             screen = app.screen
@@ -55,3 +57,4 @@ async def test_a_run_is_followed_live_from_queued_to_succeeded(
         finally:
             os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
+    assert list((tmp_path / "logs").glob("worker-*.log"))

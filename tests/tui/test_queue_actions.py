@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 from llmd4rec_tui.screens.confirm_screen import ConfirmScreen
 from llmd4rec_tui.screens.path_prompt import PathPrompt
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.models import Run
-from llmd4rec_tui.store.views import live_workers
 from llmd4rec_tui.widgets.runs_table import RunsTable
 from tests.tui.pilot_helpers import build_app, wait_for
 
@@ -117,21 +114,3 @@ async def test_add_configs_by_path_and_refuse_a_bad_one(
     with store.session() as session:
         names = [run.name for run in session.query(Run).order_by(Run.id)]
     assert names[-1] == "added-from-the-app" and len(names) == 7
-
-
-async def test_start_a_worker_process_and_see_its_heartbeat(db_url: str, store: Store, tmp_path: Path) -> None:
-    """A real `llmd4rec worker` subprocess on an empty queue; stopped by its pid afterwards."""
-    app = build_app(db_url, log_dir=tmp_path / "logs")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("w")
-        await wait_for(pilot, lambda: any("started worker pid" in n.message for n in app._notifications))
-        pid = int(next(n.message for n in app._notifications if "started worker pid" in n.message).split()[3][:-1])
-        try:
-            panel = app.screen.query_one("#workers")
-            await wait_for(pilot, lambda: f":{pid}" in str(panel.render()), timeout=30)
-            with store.session() as session:
-                assert [w.pid for w in live_workers(session)] == [pid]
-        finally:
-            os.kill(pid, signal.SIGTERM)
-            os.waitpid(pid, 0)
-    assert list((tmp_path / "logs").glob("worker-*.log"))
