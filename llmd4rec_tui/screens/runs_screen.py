@@ -36,6 +36,7 @@ class RunsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_run", "Open", show=True),
         Binding("space", "toggle_mark", "Mark"),
+        Binding("A", "mark_shown", "Mark all shown", show=False),
         Binding("c", "compare", "Compare"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("s", "cycle_sort", "Sort"),
@@ -203,6 +204,11 @@ class RunsScreen(Screen[None]):
         self.redraw()
         if self.table.cursor_row < self.table.row_count - 1:
             self.table.move_cursor(row=self.table.cursor_row + 1)
+
+    def action_mark_shown(self) -> None:
+        """Mark every run on this page: filter by tag, then A, then c compares the tag."""
+        self.marked.update(self.table.run_ids)
+        self.redraw()
 
     def action_clear_marks(self) -> None:
         self.marked.clear()

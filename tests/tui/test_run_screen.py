@@ -101,6 +101,8 @@ async def test_every_tab_opens_by_number_and_escape_goes_back(db_url: str, run_i
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, app, run_ids["queued"])  # nothing to draw: only the switching is timed
         tabs = screen.query_one(TabbedContent)
+        await pilot.click("Tab#--content-tab-params")  # the mouse works too
+        assert tabs.active == "params"
         for key, tab in zip(
             "1234567", ("losses", "metrics", "weights", "params", "log", "config", "failure"), strict=True
         ):

@@ -116,8 +116,19 @@ async def test_mark_runs_and_open_compare_and_run(db_url: str, run_ids: dict[str
         assert app.screen.run_ids == [run_ids["base1"], run_ids["failed"]]
         await pilot.press("escape", "escape")  # back, then clear the marks
         assert isinstance(app.screen, RunsScreen) and not app.screen.marked
+        app.screen.query_one(Input).value = "tag:paper"
+        await wait_for(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("A")
+        assert app.screen.marked == {run_ids["base0"], run_ids["base1"], run_ids["running"]}
+        await pilot.press("escape")
+        app.screen.query_one(Input).value = ""
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
         await pilot.press("enter")
         assert isinstance(app.screen, RunScreen) and app.screen.run_id == run_ids["base0"]
+        await pilot.press("escape")
+        await pilot.click("#runs", offset=(8, 3))  # the third row: run 4
+        await pilot.click("#runs", offset=(8, 3))  # a click on the highlighted row opens it
+        assert isinstance(app.screen, RunScreen) and app.screen.run_id == run_ids["running"]
 
 
 async def test_help_lists_the_screen_bindings_and_the_palette_has_every_action(
