@@ -68,6 +68,8 @@ def _detail_view(detail: RunDetail) -> Group:
         "finished": str(run.finished_at or ""),
         "seconds": "" if run.seconds is None else f"{run.seconds:.1f}",
         "worker": run.worker_id or "",
+        "heartbeat": "" if detail.heartbeat_at is None else str(detail.heartbeat_at),
+        "lease until": "" if detail.lease_expires_at is None else str(detail.lease_expires_at),
         "exit code": "" if run.exit_code is None else str(run.exit_code),
         "run dir": detail.run_dir,
         "checkpoint": detail.last_checkpoint or "",
