@@ -16,8 +16,10 @@ from llmd4rec_tui.store.views import RunInfo
 KIND_HELP = {
     "exception": "the code raised: see the traceback",
     "oom": "out of memory: lower batch sizes or model size",
-    "killed": "the process was killed from outside (signal)",
-    "lost": "the worker stopped sending heartbeats",
+    "signal": "the engine was killed from outside",
+    "config": "the engine refused the config",
+    "lost": "its worker stopped sending heartbeats",
+    "cancelled": "stopped on request",
 }
 
 

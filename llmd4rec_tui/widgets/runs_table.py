@@ -80,6 +80,8 @@ def plain(text: str, style: str = "") -> Text:
 def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, Text]:
     """The text of every cell of one run, keyed by column."""
     status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
+    if row.status == "failed" and row.failure_kind not in (None, "exception"):
+        status += f"·{row.failure_kind}"  # infrastructure (oom, signal) apart from a traceback
     name = row.name if len(row.name) <= NAME_WIDTH else row.name[: NAME_WIDTH - 1] + "…"
     return {
         "mark": plain("●", "bold yellow") if marked else plain(" "),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llmd4rec_tui.store.db import Store, StoreError
+from llmd4rec_tui.store.models import Run
 from llmd4rec_tui.store.views import (
     FilterError,
     RunFilter,
@@ -129,3 +130,16 @@ def test_open_for_reading_refuses_a_newer_schema(store: Store, db_url: str) -> N
         session.connection().exec_driver_sql("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     with pytest.raises(StoreError, match="schema revision 9999_from_the_future is newer than this llmd4rec knows"):
         open_for_reading(db_url)
+
+
+def test_status_cells_tell_infrastructure_failures_apart(store: Store, run_ids: dict[str, int]) -> None:
+    from llmd4rec_tui.widgets.runs_table import row_cells
+
+    with store.write() as session:
+        run = session.get(Run, run_ids["failed"])
+        assert run is not None
+        run.failure_kind = "oom"
+    with store.session() as session:
+        rows = {r.id: r for r in list_runs(session).rows}
+    assert str(row_cells(rows[run_ids["failed"]], NOW, False)["status"]) == "failed·oom"
+    assert str(row_cells(rows[run_ids["running"]], NOW, True)["mark"]) == "●"
