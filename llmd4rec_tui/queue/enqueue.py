@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.config import Config, expand_file
 from llmd4rec_tui.queue.errors import QueueError
@@ -21,6 +21,7 @@ from llmd4rec_tui.store.models import Run, RunSummary
 from llmd4rec_tui.store.records import now_utc
 
 DUPLICATE_STATUSES = ("queued", "held", "running", "succeeded")
+_PG_ENQUEUE_LOCK = 7_104_222  # serialises `queue add` on PostgreSQL, as BEGIN IMMEDIATE does on SQLite
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def add_runs(
     added: list[int] = []
     skipped: list[str] = []
     with store.write() as session:
+        if store.dialect == "postgresql":  # so two adds of one config cannot both pass the duplicate check
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_ENQUEUE_LOCK})
         hashes = {p.config.hash() for p in pending}
         query = select(Run.config_hash, Run.id).where(Run.config_hash.in_(hashes), Run.status.in_(DUPLICATE_STATUSES))
         existing = {digest: run_id for digest, run_id in session.execute(query)}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.claim import claim_next
+from llmd4rec_tui.queue.enqueue import add_runs
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import queue_order
-from tests.fixtures.queued import queue_runs, read_run
+from tests.fixtures.queued import pending, queue_runs, read_run
 
 
 def _order(store: Store) -> list[int]:
@@ -82,3 +85,22 @@ def test_remove_refuses_running_runs(store: Store) -> None:
         control.remove(store, [a, b], statuses=control.REMOVABLE)
     assert control.remove(store, [b], statuses=control.REMOVABLE) == [b]
     assert _order(store) == [a]
+
+
+def test_concurrent_adds_of_one_config_add_it_once(store: Store) -> None:
+    outcomes: list[str] = []
+
+    def add() -> None:
+        try:
+            add_runs(store, pending(1, name="same"))
+            outcomes.append("added")
+        except QueueError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["added", "refused", "refused", "refused"]
+    assert len(_order(store)) == 1
