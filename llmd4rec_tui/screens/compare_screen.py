@@ -54,7 +54,14 @@ class CompareScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"{len(self.run_ids)} runs"
         self.reload()
-        self.set_interval(max(self.context.poll_s, 2.0), self.reload)
+        self.poll = self.set_interval(max(self.context.poll_s, 2.0), self.reload)
+
+    def on_screen_suspend(self) -> None:
+        self.poll.pause()  # a screen on top polls for itself; this one waits
+
+    def on_screen_resume(self) -> None:
+        self.poll.resume()
+        self.reload()
 
     def reload(self) -> None:
         store, ids = self.context.store, self.run_ids

@@ -80,7 +80,14 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.set_interval(self.context.poll_s, self.reload)
+        self.poll = self.set_interval(self.context.poll_s, self.reload)
+
+    def on_screen_suspend(self) -> None:
+        self.poll.pause()  # a screen on top polls for itself; this one waits
+
+    def on_screen_resume(self) -> None:
+        self.poll.resume()
+        self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_AT, "-wide")

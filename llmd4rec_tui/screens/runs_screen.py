@@ -77,7 +77,14 @@ class RunsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
         self.reload()
-        self.set_interval(self.context.poll_s, self.reload)
+        self.poll = self.set_interval(self.context.poll_s, self.reload)
+
+    def on_screen_suspend(self) -> None:
+        self.poll.pause()  # a screen on top polls for itself; this one waits
+
+    def on_screen_resume(self) -> None:
+        self.poll.resume()
+        self.reload()
 
     @property
     def table(self) -> RunsTable:
