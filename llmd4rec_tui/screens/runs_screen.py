@@ -63,6 +63,7 @@ class RunsScreen(Screen[None]):
         self.total = 0
         self.marked: set[int] = set()
         self.filter_error: str | None = None  # shown until the filter text is valid again
+        self._cursor_after_flip: int | None = None  # row to land on when a scrolled-to page arrives
         self._reads = 0
         self._last: RunsLoaded | None = None
 
@@ -120,6 +121,9 @@ class RunsScreen(Screen[None]):
             self.reload()
             return
         self.table.show(message.page.rows, message.now, self.marked)
+        if self._cursor_after_flip is not None and message.page.rows:
+            self.table.move_cursor(row=min(self._cursor_after_flip, len(message.page.rows) - 1), animate=False)
+            self._cursor_after_flip = None
         self.query_one(WorkersPanel).show(message.workers, message.now)
         self._status()
 
@@ -186,6 +190,13 @@ class RunsScreen(Screen[None]):
         self.sort = RunSort(message.column, descending)
         self.page_offset = 0
         self.reload()
+
+    def on_runs_table_page_edge(self, message: RunsTable.PageEdge) -> None:
+        """Arrow keys scroll on into the next or previous page, as if it were one list."""
+        before = self.page_offset
+        self.action_page(message.step)
+        if self.page_offset != before:
+            self._cursor_after_flip = 0 if message.step > 0 else self.context.page_size - 1
 
     def action_page(self, step: int) -> None:
         size = self.context.page_size

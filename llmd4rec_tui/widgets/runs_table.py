@@ -104,6 +104,13 @@ class RunsTable(DataTable[Text]):
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
 
+    class PageEdge(Message):
+        """The cursor tried to leave the page: +1 past the last row, -1 above the first."""
+
+        def __init__(self, step: int) -> None:
+            self.step = step
+            super().__init__()
+
     class SortRequested(Message):
         def __init__(self, column: str) -> None:
             self.column = column
@@ -150,6 +157,18 @@ class RunsTable(DataTable[Text]):
         self._shown = cells
         if keep in order:
             self.move_cursor(row=order.index(keep), animate=False)
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row == self.row_count - 1:
+            self.post_message(self.PageEdge(1))
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(self.PageEdge(-1))
+            return
+        super().action_cursor_up()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

@@ -82,6 +82,13 @@ async def test_pages_through_a_long_list(db_url: str, run_ids: dict[str, int]) -
         await pilot.press("right_square_bracket")  # no page beyond the last
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: shown(app) == [6, 5, 4, 3])
+        table = app.screen.query_one(RunsTable)
+        await pilot.press("down", "down", "down", "down")  # past the last row: on into the next page
+        await wait_for(pilot, lambda: shown(app) == [2, 1])
+        assert table.selected_run_id() == 2
+        await pilot.press("up")  # above the first row: back, onto the last row of the page before
+        await wait_for(pilot, lambda: shown(app) == [6, 5, 4, 3])
+        await wait_for(pilot, lambda: table.selected_run_id() == 3)
 
 
 async def test_rows_update_in_place_when_the_database_changes(
