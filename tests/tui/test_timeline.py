@@ -78,3 +78,12 @@ def test_sparkline_scales_to_its_own_range_and_keeps_order() -> None:
 )
 def test_histogram_strip(counts: list[int], width: int | None, peak: float | None, expected: str) -> None:
     assert histogram_strip(counts, width, peak) == expected
+
+
+def test_a_bad_line_is_logged_and_changes_no_panel() -> None:
+    from llmd4rec_tui.widgets.event_log import describe
+
+    timeline = RunTimeline()
+    bad = EventView(1, 1, "bad_line", 0.0, {"line": "this is not json", "reason": "not JSON (Expecting value)"})
+    assert timeline.add([bad]) == {"log"}
+    assert describe(bad) == "not JSON (Expecting value): this is not json"
