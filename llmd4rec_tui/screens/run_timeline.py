@@ -64,8 +64,9 @@ class RunTimeline:
         for event in events:
             self.last_event_id = max(self.last_event_id, event.id)
             if event.attempt != self.attempt:
+                if self.attempt:  # a retry: what the last attempt drew goes
+                    changed |= {"losses", "evals", "weights", "params"}
                 self._new_attempt(event.attempt)
-                changed |= {"losses", "evals", "weights", "params"}
             self.log.append(event)
             changed.add("log")
             changed |= self._fold(event.type, event.payload)
