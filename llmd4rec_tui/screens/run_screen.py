@@ -80,7 +80,9 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.poll = self.set_interval(self.context.poll_s, self.reload)
+        # At most half a second: with the worker's own half-second batching, a new event
+        # shows within about a second of the engine printing it.
+        self.poll = self.set_interval(min(self.context.poll_s, 0.5), self.reload)
 
     def on_screen_suspend(self) -> None:
         self.poll.pause()  # a screen on top polls for itself; this one waits
