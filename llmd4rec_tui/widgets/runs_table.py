@@ -30,23 +30,26 @@ class Column:
     key: str
     label: str
     sort: str | None  # the RunSort column it sorts by, None when not sortable
+    width: int  # fixed, so a page of new runs is drawn without measuring every cell
 
 
+# Up to the LLM metric the columns fit 80 terminal columns; the rest scroll into view.
+NAME_WIDTH = 15
+DATASET_WIDTH = 12
 COLUMNS = (
-    Column("mark", " ", None),
-    Column("id", "id", "id"),
-    Column("name", "name", "name"),
-    Column("status", "status", "status"),
-    Column("progress", "progress", "progress"),
-    Column("elapsed", "elapsed", "started"),
-    Column("crm", "CRM N@10", "crm"),
-    Column("llm", "LLM N@10", "llm"),
-    Column("loss", "loss", None),
-    Column("attempt", "try", "attempt"),
-    Column("priority", "pri", "priority"),
-    Column("dataset", "dataset", "dataset"),
+    Column("mark", " ", None, 1),
+    Column("id", "id", "id", 5),
+    Column("name", "name", "name", NAME_WIDTH),
+    Column("status", "status", "status", 10),
+    Column("progress", "progress", "progress", 14),
+    Column("elapsed", "elapsed", "started", 7),
+    Column("crm", "CRM@10", "crm", 6),
+    Column("llm", "LLM@10", "llm", 6),
+    Column("loss", "loss", None, 10),
+    Column("attempt", "try", "attempt", 5),
+    Column("priority", "pri", "priority", 4),
+    Column("dataset", "dataset", "dataset", DATASET_WIDTH),
 )
-NAME_WIDTH = 20
 
 
 def format_elapsed(seconds: float | None) -> str:
@@ -72,6 +75,10 @@ def format_metric(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def plain(text: str, style: str = "") -> Text:
     """A cell that is shown as written: DataTable would parse a str as markup ('[x]' vanishes)."""
     return Text(text, style=style, no_wrap=True, end="")
@@ -82,11 +89,10 @@ def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, Text]:
     status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
     if row.status == "failed" and row.failure_kind not in (None, "exception"):
         status += f"·{row.failure_kind}"  # infrastructure (oom, signal) apart from a traceback
-    name = row.name if len(row.name) <= NAME_WIDTH else row.name[: NAME_WIDTH - 1] + "…"
     return {
         "mark": plain("●", "bold yellow") if marked else plain(" "),
         "id": plain(str(row.id)),
-        "name": plain(name),
+        "name": plain(clip(row.name, NAME_WIDTH)),
         "status": plain(status, STATUS_STYLES.get(row.status, "")),
         "attempt": plain(f"{row.attempts}/{row.max_attempts}"),
         "priority": plain(str(row.priority)),
@@ -95,12 +101,16 @@ def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, Text]:
         "crm": plain(format_metric(row.crm_ndcg10)),
         "llm": plain(format_metric(row.llm_ndcg10)),
         "loss": plain(sparkline(row.loss_trail, 10), "blue"),
-        "dataset": plain(row.dataset),
+        "dataset": plain(clip(row.dataset, DATASET_WIDTH)),
     }
 
 
 class RunsTable(DataTable[Text]):
-    """Rows are keyed by run id; a refresh touches only the cells whose text changed."""
+    """A fixed set of row slots showing one page; a refresh rewrites only changed cells.
+
+    Rows are slots (0..page size), not runs: a new page, sort or filter reuses them, so
+    nothing is cleared, added or measured and only the visible cells are redrawn.
+    """
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
 
@@ -118,12 +128,12 @@ class RunsTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._shown: dict[int, dict[str, Text]] = {}
-        self._order: list[int] = []
+        self._shown: list[dict[str, Text]] = []  # per slot
+        self._order: list[int] = []  # run id per slot
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column.label, key=column.key)
+            self.add_column(column.label, key=column.key, width=column.width)
 
     @property
     def run_ids(self) -> list[int]:
@@ -134,29 +144,26 @@ class RunsTable(DataTable[Text]):
             return None
         return self._order[self.cursor_row]
 
-    def show(self, rows: tuple[RunRow, ...], now: datetime, marked: set[int]) -> None:
-        order = [row.id for row in rows]
-        cells = {row.id: row_cells(row, now, row.id in marked) for row in rows}
-        if order != self._order:
-            self._replace(order, cells)
-            return
-        for run_id, new in cells.items():
-            old = self._shown[run_id]
-            for key, value in new.items():
-                if old.get(key) != value:
-                    self.update_cell(RowKey(str(run_id)), ColumnKey(key), value)
-        self._shown = cells
+    def cell(self, run_id: int, column: str) -> Text:
+        """What the table shows for one run in one column."""
+        return self._shown[self._order.index(run_id)][column]
 
-    def _replace(self, order: list[int], cells: dict[int, dict[str, Text]]) -> None:
-        """A new set or order of rows: rebuild, keeping the cursor on the same run."""
+    def show(self, rows: tuple[RunRow, ...], now: datetime, marked: set[int]) -> None:
         keep = self.selected_run_id()
-        self.clear()
-        for run_id in order:
-            self.add_row(*(cells[run_id][c.key] for c in COLUMNS), key=str(run_id))
-        self._order = order
-        self._shown = cells
-        if keep in order:
-            self.move_cursor(row=order.index(keep), animate=False)
+        cells = [row_cells(row, now, row.id in marked) for row in rows]
+        for slot in range(len(self._shown), len(cells)):  # grow: a longer page than before
+            self.add_row(*(cells[slot][c.key] for c in COLUMNS), key=f"slot-{slot}")
+        for slot in range(len(cells), len(self._shown)):  # shrink: a shorter page
+            self.remove_row(RowKey(f"slot-{slot}"))
+        for slot, (old, new) in enumerate(zip(self._shown, cells, strict=False)):
+            for key, value in new.items():
+                if old[key] != value:
+                    self.update_cell(RowKey(f"slot-{slot}"), ColumnKey(key), value)
+        order = [row.id for row in rows]
+        moved = order != self._order
+        self._shown, self._order = cells, order
+        if moved and keep in order:
+            self.move_cursor(row=order.index(keep), animate=False)  # follow the run, not the slot
 
     def action_cursor_down(self) -> None:
         if self.row_count and self.cursor_row == self.row_count - 1:

@@ -42,7 +42,7 @@ async def test_a_run_is_followed_live_from_queued_to_succeeded(
         try:
             panel = app.screen.query_one("#workers")
             await wait_for(pilot, lambda: f":{pid}:" in str(panel.render()), timeout=30)  # its heartbeat shows
-            await wait_for(pilot, lambda: str(table.get_cell(str(run_id), "status")) == "running", timeout=30)
+            await wait_for(pilot, lambda: str(table.cell(run_id, "status")) == "running", timeout=30)
             await pilot.press("enter")
             screen = app.screen
             assert isinstance(screen, RunScreen)
@@ -53,7 +53,7 @@ async def test_a_run_is_followed_live_from_queued_to_succeeded(
             assert seen_while_running < 87  # it was followed live, not loaded after the fact
             assert screen.timeline.weight_rounds() == [0, 1]
             await pilot.press("escape")
-            await wait_for(pilot, lambda: str(table.get_cell(str(run_id), "crm")) == "0.1150")
+            await wait_for(pilot, lambda: str(table.cell(run_id, "crm")) == "0.1150")
         finally:
             os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
