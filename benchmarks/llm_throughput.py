@@ -191,7 +191,7 @@ def main() -> int:
     parser.add_argument("--modes", nargs="+", default=MODES, choices=MODES)
     parser.add_argument("--dataset", default="ml-100k", help="a built-in dataset (prompts use its titles)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch default)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--train-samples", type=int, default=48, help="timed training samples per setting")
     parser.add_argument("--eval-users", type=int, default=64, help="timed evaluation users per setting")
