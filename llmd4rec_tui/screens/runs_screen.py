@@ -64,7 +64,8 @@ class RunsScreen(Screen[None]):
         self.marked: set[int] = set()
         self.filter_error: str | None = None  # shown until the filter text is valid again
         self._cursor_after_flip: int | None = None  # row to land on when a scrolled-to page arrives
-        self._reads = 0
+        self._question = 0  # bumped whenever what to show changes (filter, sort, page, a write)
+        self._reading: int | None = None  # the question a read in flight answers
         self._last: RunsLoaded | None = None
 
     def compose(self) -> ComposeResult:
@@ -85,7 +86,7 @@ class RunsScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.poll.resume()
-        self.reload()
+        self.ask()
 
     @property
     def table(self) -> RunsTable:
@@ -93,10 +94,21 @@ class RunsScreen(Screen[None]):
 
     # ---- reading ---------------------------------------------------------------------
 
+    def ask(self) -> None:
+        """What to show changed: read it now, and ignore answers to the old question."""
+        self._question += 1
+        self.reload()
+
     def reload(self) -> None:
-        """Read the current page in a thread; the answer comes back as RunsLoaded."""
-        self._reads += 1
-        request, where, sort, offset = self._reads, self.where, self.sort, self.page_offset
+        """Read the current page in a thread; the answer comes back as RunsLoaded.
+
+        A poll that finds the same question already being read does nothing, so a slow
+        database never piles up reads.
+        """
+        if self._reading == self._question:
+            return
+        self._reading = self._question
+        request, where, sort, offset = self._question, self.where, self.sort, self.page_offset
         limit, store, clock = self.context.page_size, self.context.store, self.context.clock
 
         def read() -> None:
@@ -112,13 +124,15 @@ class RunsScreen(Screen[None]):
         self.run_worker(read, thread=True, group="runs-read", exit_on_error=False)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        if message.request < self._reads:
+        if self._reading == message.request:
+            self._reading = None
+        if message.request != self._question:
             return  # an answer to a filter, sort or page no longer shown
         self._last = message
         self.total = message.page.total
         if message.page.total and message.page.offset >= message.page.total:
             self.page_offset = max(0, message.page.total - self.context.page_size)
-            self.reload()
+            self.ask()
             return
         self.table.show(message.page.rows, message.now, self.marked)
         if self._cursor_after_flip is not None and message.page.rows:
@@ -128,6 +142,7 @@ class RunsScreen(Screen[None]):
         self._status()
 
     def on_read_failed(self, message: ReadFailed) -> None:
+        self._reading = None
         self._status(message.message)
 
     def _status(self, error: str | None = None) -> None:
@@ -165,7 +180,7 @@ class RunsScreen(Screen[None]):
             return
         self.filter_error = None
         self.page_offset = 0
-        self.reload()
+        self.ask()
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
@@ -178,18 +193,18 @@ class RunsScreen(Screen[None]):
         index = (SORT_CYCLE.index(self.sort.column) + 1) % len(SORT_CYCLE)
         self.sort = RunSort(SORT_CYCLE[index], self.sort.descending)
         self.page_offset = 0
-        self.reload()
+        self.ask()
 
     def action_reverse_sort(self) -> None:
         self.sort = RunSort(self.sort.column, not self.sort.descending)
         self.page_offset = 0
-        self.reload()
+        self.ask()
 
     def on_runs_table_sort_requested(self, message: RunsTable.SortRequested) -> None:
         descending = not self.sort.descending if message.column == self.sort.column else True
         self.sort = RunSort(message.column, descending)
         self.page_offset = 0
-        self.reload()
+        self.ask()
 
     def on_runs_table_page_edge(self, message: RunsTable.PageEdge) -> None:
         """Arrow keys scroll on into the next or previous page, as if it were one list."""
@@ -203,7 +218,7 @@ class RunsScreen(Screen[None]):
         offset = min(max(self.page_offset + step * size, 0), max(0, (self.total - 1) // size * size))
         if offset != self.page_offset:
             self.page_offset = offset
-            self.reload()
+            self.ask()
 
     # ---- selection -------------------------------------------------------------------
 
@@ -278,7 +293,7 @@ class RunsScreen(Screen[None]):
         self.notify(message.text, severity="error" if message.error else "information", timeout=6)
         if not message.error:
             self.marked.clear()
-        self.reload()
+        self.ask()
 
     def action_hold_release(self) -> None:
         if ids := self._chosen():
