@@ -13,8 +13,9 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
-from engine.backbone_catalog import PACKAGE_SHA256, PACKAGED, default_cache_dir, is_converted
+from engine.backbone_catalog import PACKAGE_SHA256, PACKAGED, converted_folder, default_cache_dir, is_converted
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     cache_dir = default_cache_dir(args.cache_dir)
     already = is_converted(spec.name, cache_dir)
     started = time.perf_counter()
+    if already:
+        print(json.dumps(_report(spec.name, converted_folder(spec.name, cache_dir), False, started)))
+        return 0
     from engine.assets import AssetError, fetch_package
 
     try:
@@ -47,17 +51,20 @@ def main(argv: list[str] | None = None) -> int:
     except BackboneError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    report = {
-        "name": spec.name,
+    print(json.dumps(_report(spec.name, folder, True, started)))
+    return 0
+
+
+def _report(name: str, folder: Path, converted: bool, started: float) -> dict[str, object]:
+    spec = PACKAGED[name]
+    return {
+        "name": name,
         "package": f"{spec.package}=={spec.version}",
         "path": str(folder),
-        "converted": not already,
-        "size_bytes": size,
+        "converted": converted,
+        "size_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
         "seconds": round(time.perf_counter() - started, 2),
     }
-    print(json.dumps(report))
-    return 0
 
 
 if __name__ == "__main__":

