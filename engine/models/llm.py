@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from peft import LoraConfig, get_peft_model
 from torch import nn
+from transformers.pytorch_utils import Conv1D
 
 from engine.backbone_catalog import default_cache_dir
 from engine.backbones import Backbone, load_backbone, resolve_dtype
@@ -93,6 +94,7 @@ class LLMRecommender(nn.Module):
             lora_alpha=settings.alpha,
             lora_dropout=settings.dropout,
             target_modules=list(settings.target_modules),
+            fan_in_fan_out=_targets_conv1d(backbone.model, settings.target_modules),
         )
         self.decoder = get_peft_model(backbone.model, peft_config)
         self.backbone_dtype = next(backbone.model.parameters()).dtype
@@ -247,6 +249,11 @@ class LLMRecommender(nn.Module):
                         f"LLM checkpoint tensor {name}: shape {tuple(value.shape)}, expected {tuple(target.shape)}"
                     )
                 target.copy_(value.to(target.device, target.dtype))
+
+
+def _targets_conv1d(model: nn.Module, targets: tuple[str, ...]) -> bool:
+    """GPT-2 stores its projections as Conv1D (weights transposed); LoRA must know."""
+    return any(isinstance(m, Conv1D) and name.rsplit(".", 1)[-1] in targets for name, m in model.named_modules())
 
 
 def build_llm(
