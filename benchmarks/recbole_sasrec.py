@@ -210,11 +210,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     config = load_config(CONFIG)
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.recbole_log:
+    if args.recbole_log:  # ours first, so a RecBole run still finishing can be read afterwards
+        ours = [run_ours(config, seed, args.epochs) for seed in args.seeds]
         recbole = [parse_recbole(path.read_text(), str(path)) for path in args.recbole_log]
     else:
         recbole = [run_recbole(config, seed, args.recbole_epochs, args.threads) for seed in args.seeds]
-    ours = [run_ours(config, seed, args.epochs) for seed in args.seeds]
+        ours = [run_ours(config, seed, args.epochs) for seed in args.seeds]
     report = table(recbole, ours)
     print(report)
     dump = {"recbole": [c.__dict__ for c in recbole], "ours": [c.__dict__ for c in ours], "table": report}
