@@ -113,6 +113,14 @@ def parse_recbole(text: str, source: str) -> Curve:
     return curve
 
 
+def read_finished_log(path: Path, wait_s: float) -> Curve:
+    """A reused RecBole log, waiting up to wait_s for a run that is still writing it."""
+    deadline = time.monotonic() + wait_s
+    while "\nRESULT " not in "\n" + path.read_text() and time.monotonic() < deadline:
+        time.sleep(10)
+    return parse_recbole(path.read_text(), str(path))
+
+
 def run_recbole(config: Config, seed: int, epochs: int, threads: int) -> Curve:
     python = ensure_recbole_venv()
     work = OUT / "recbole-work"
@@ -205,6 +213,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40, help="Most epochs for ours (early stopping applies).")
     parser.add_argument("--recbole-epochs", type=int, default=8, help="Most epochs for RecBole (~200-270 s each here).")
     parser.add_argument("--recbole-log", type=Path, nargs="*", help="Reuse finished RecBole runs (one log per seed).")
+    parser.add_argument("--wait", type=float, default=3600, help="Seconds to wait for a reused log to finish.")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both implementations.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -212,7 +221,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     if args.recbole_log:  # ours first, so a RecBole run still finishing can be read afterwards
         ours = [run_ours(config, seed, args.epochs) for seed in args.seeds]
-        recbole = [parse_recbole(path.read_text(), str(path)) for path in args.recbole_log]
+        recbole = [read_finished_log(path, args.wait) for path in args.recbole_log]
     else:
         recbole = [run_recbole(config, seed, args.recbole_epochs, args.threads) for seed in args.seeds]
         ours = [run_ours(config, seed, args.epochs) for seed in args.seeds]
