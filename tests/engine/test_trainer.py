@@ -50,11 +50,13 @@ class SnapshotEmitter(Emitter):
 
     def __init__(self, model: CRMRecommender) -> None:
         super().__init__(io.StringIO(), step_every_s=0.0)
-        self.model, self.record = model, True
+        self.model = model
+        self.sent: list[Event] = []
         self.snapshots: dict[int, list[torch.Tensor]] = {}
 
     def emit(self, event: Event) -> None:
         super().emit(event)
+        self.sent.append(event)
         if isinstance(event, EpochEnd):
             self.snapshots[event.epoch] = [p.detach().clone() for p in self.model.trainable_parameters()]
 

@@ -25,9 +25,7 @@ def tiny_config(model: str, **crm: Any) -> Config:
 
 
 def quiet_emitter() -> Emitter:
-    emitter = Emitter(io.StringIO(), step_every_s=0.0)
-    emitter.record = True
-    return emitter
+    return Emitter(io.StringIO(), step_every_s=0.0)
 
 
 class Popularity:
