@@ -11,9 +11,9 @@ from rich.text import Text
 
 from llmd4rec_tui.cli.common import fail
 from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare, format_delta, format_stat
-from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
 console = Console()
 
@@ -70,20 +70,10 @@ def compare_runs(
     store = open_cli_store(ctx)
     try:
         with store.session() as session:
-            chosen = list(dict.fromkeys(ids or []))
-            for name in tag or []:
-                tagged = run_ids_with_tag(session, name)
-                if not tagged:
-                    raise fail(f"--tag {name!r}: no run has this tag")
-                chosen += [i for i in tagged if i not in chosen]
-            if not chosen:
-                raise fail("give run ids or --tag to choose the runs to compare")
-            try:
-                runs = compare_inputs(session, chosen)
-            except KeyError as exc:
-                raise fail(str(exc.args[0])) from exc
+            runs = chosen_runs(session, ids, tag)
     finally:
         store.close()
+    chosen = [run.id for run in runs]
     if baseline is not None and baseline not in chosen:
         raise fail(f"--baseline {baseline}: not among the compared runs ({', '.join(map(str, chosen))})")
     comparison = compare(runs, baseline)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from llmd4rec_tui.cli.common import fail
 from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
 from llmd4rec_tui.results import (
@@ -25,7 +26,6 @@ from llmd4rec_tui.results import (
     to_markdown,
 )
 from llmd4rec_tui.store.rounds import round_metrics
-from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
 EXPORTERS = {"md": to_markdown, "csv": to_csv, "latex": to_latex, "json": to_json}
 
@@ -79,18 +79,7 @@ def results(
     store = open_cli_store(ctx)
     try:
         with store.session() as session:
-            chosen = list(dict.fromkeys(ids or []))
-            for name in tag or []:
-                tagged = run_ids_with_tag(session, name)
-                if not tagged:
-                    raise fail(f"--tag {name!r}: no run has this tag")
-                chosen += [i for i in tagged if i not in chosen]
-            if not chosen:
-                raise fail("give run ids or --tag to choose the runs")
-            try:
-                runs = list(compare_inputs(session, chosen))
-            except KeyError as exc:
-                raise fail(str(exc.args[0])) from exc
+            runs = chosen_runs(session, ids, tag)
             if not include_unfinished:
                 runs = [r for r in runs if r.status == "succeeded"]
             if not runs:

@@ -1,0 +1,26 @@
+"""Choosing runs by id and tag, shared by `runs compare` and `runs results`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.store.views import CompareInput, compare_inputs, run_ids_with_tag
+
+
+def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None) -> list[CompareInput]:
+    """The runs named by id, then every run with each tag, in that order, without repeats."""
+    chosen = list(dict.fromkeys(ids or []))
+    for name in tags or []:
+        tagged = run_ids_with_tag(session, name)
+        if not tagged:
+            raise fail(f"--tag {name!r}: no run has this tag")
+        chosen += [i for i in tagged if i not in chosen]
+    if not chosen:
+        raise fail("give run ids or --tag to choose the runs")
+    try:
+        return list(compare_inputs(session, chosen))
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from exc
