@@ -225,6 +225,17 @@ def _type_ok(tp: Any, value: Any) -> bool:
     return isinstance(value, allowed)
 
 
+_FIELDS: dict[str, tuple[tuple[dataclasses.Field[Any], Any], ...]] = {}
+
+
+def _fields_of(cls: type[Event]) -> tuple[tuple[dataclasses.Field[Any], Any], ...]:
+    """Each field with its resolved type, computed once per event class (decode is hot)."""
+    if cls.type not in _FIELDS:
+        hints = typing.get_type_hints(cls)
+        _FIELDS[cls.type] = tuple((f, hints[f.name]) for f in dataclasses.fields(cls))
+    return _FIELDS[cls.type]
+
+
 def decode(line: str) -> Event | BadLine:
     """Parse one line; never raises. Unknown fields of a known type are ignored."""
     text = line.strip()
@@ -240,16 +251,15 @@ def decode(line: str) -> Event | BadLine:
     cls = EVENT_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
     if cls is None:
         return BadLine(text, f"unknown event type {raw.get('type')!r}")
-    hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f, hint in _fields_of(cls):
         if f.name not in raw:
             no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             if no_default:
                 return BadLine(text, f"{cls.type}: missing field {f.name!r}")
             continue
         value = raw[f.name]
-        if not _type_ok(hints[f.name], value):
+        if not _type_ok(hint, value):
             return BadLine(text, f"{cls.type}.{f.name} = {value!r} has the wrong type")
         kwargs[f.name] = value
     return cls(**kwargs)
