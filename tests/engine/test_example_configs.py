@@ -1,0 +1,31 @@
+"""The shipped example configs validate, and each experiment set really shares round 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import expand_file
+from engine.phase_cache import round0_key
+
+CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"
+SETS = ("ml100k", "ml1m", "quickstart")
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.rglob("*.toml")), ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_example_config_validates(path: Path) -> None:
+    assert expand_file(path)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_a_set_trains_round0_once_per_seed(name: str) -> None:
+    """Within a set, runs with the same seed differ only in [distill] and labels, so every
+    round-0 phase is trained once and reused (train.reuse_round0)."""
+    configs = [c for path in sorted((CONFIGS / name).glob("*.toml")) for c in expand_file(path)]
+    assert len(configs) >= 3
+    for model in ("crm", "llm"):
+        keys_by_seed: dict[int, set[str]] = {}
+        for config in configs:
+            keys_by_seed.setdefault(config.run.seed, set()).add(round0_key(config, model))
+        assert all(len(keys) == 1 for keys in keys_by_seed.values()), (model, keys_by_seed)
