@@ -22,7 +22,8 @@ from llmd4rec_tui.screens.db_error_screen import DbErrorScreen
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.runs_screen import RunsScreen
 from llmd4rec_tui.store.db import StoreError, display_url
-from llmd4rec_tui.store.views import now_utc, open_for_reading
+from llmd4rec_tui.store.records import now_utc
+from llmd4rec_tui.store.views import open_for_reading
 
 
 def short_url(url: str) -> str:

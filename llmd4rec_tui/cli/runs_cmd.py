@@ -21,6 +21,7 @@ from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.queries import get_run, list_runs
 from llmd4rec_tui.store.records import STATUSES, RunDetail, to_jsonable
+from llmd4rec_tui.store.run_filter import RunFilter
 
 runs_app = typer.Typer(help="List, show, cancel, retry and remove runs.", no_args_is_help=True)
 console = Console()
@@ -48,7 +49,7 @@ def ls(
     store = open_cli_store(ctx)
     try:
         with store.session() as session:
-            runs = list_runs(session, statuses, limit=limit, offset=offset)
+            runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
     finally:
         store.close()
     render_runs(runs, "runs", as_json, as_csv)

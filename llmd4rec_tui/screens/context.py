@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.views import now_utc
+from llmd4rec_tui.store.records import now_utc
 
 
 @dataclass(frozen=True)

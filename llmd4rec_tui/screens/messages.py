@@ -6,21 +6,23 @@ to a question it no longer asks (a filter typed since the read started).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from textual.message import Message
 
-from llmd4rec_tui.store.views import CompareInput, EventView, RunInfo, RunPage, WorkerRow
+from llmd4rec_tui.store.records import EventRecord, RunDetail, RunPage, WorkerRecord
+from llmd4rec_tui.store.views import CompareInput
 
 
 class RunsLoaded(Message):
-    def __init__(self, request: int, page: RunPage, workers: tuple[WorkerRow, ...], now: datetime) -> None:
+    def __init__(self, request: int, page: RunPage, workers: Sequence[WorkerRecord], now: datetime) -> None:
         self.request, self.page, self.workers, self.now = request, page, workers, now
         super().__init__()
 
 
 class RunLoaded(Message):
-    def __init__(self, info: RunInfo | None, events: tuple[EventView, ...], now: datetime) -> None:
+    def __init__(self, info: RunDetail | None, events: Sequence[EventRecord], now: datetime) -> None:
         self.info, self.events, self.now = info, events, now
         super().__init__()
 

@@ -15,7 +15,8 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
 from llmd4rec_tui.screens.run_timeline import RunTimeline
-from llmd4rec_tui.store.views import RunInfo, events_after, run_info
+from llmd4rec_tui.store.queries import get_run, run_events
+from llmd4rec_tui.store.records import RunDetail
 from llmd4rec_tui.widgets.config_panel import ConfigPanel
 from llmd4rec_tui.widgets.event_log import EventLog
 from llmd4rec_tui.widgets.failure_panel import FailurePanel
@@ -27,10 +28,11 @@ from llmd4rec_tui.widgets.weights_panel import WeightsPanel
 
 TABS = ("losses", "metrics", "weights", "params", "log", "config", "failure")
 WIDE_AT = 120  # columns from which the two loss plots sit side by side
+EVENTS_PER_READ = 5000  # a long run's history comes in over a few polls, not one long read
 
 
-def summary_text(info: RunInfo, elapsed: str) -> Text:
-    row = info.row
+def summary_text(info: RunDetail, elapsed: str) -> Text:
+    row = info.run
     text = Text()
     text.append(f"#{row.id} {row.name}  ", style="bold")
     text.append(row.status, style=STATUS_STYLES.get(row.status, ""))
@@ -53,7 +55,7 @@ class RunScreen(Screen[None]):
         self.context = context
         self.run_id = run_id
         self.timeline = RunTimeline()
-        self.info: RunInfo | None = None
+        self.info: RunDetail | None = None
         self._reading = False
         self._summary = Text()
 
@@ -107,8 +109,8 @@ class RunScreen(Screen[None]):
         def read() -> None:
             try:
                 with store.session() as session:
-                    info = run_info(session, run_id)
-                    new = events_after(session, run_id, after)
+                    info = get_run(session, run_id)
+                    new = run_events(session, run_id, after_id=after, limit=EVENTS_PER_READ)
             except Exception as exc:  # keep polling through a locked or vanished database
                 self.post_message(ReadFailed(f"cannot read run {run_id}: {exc}"))
                 return
@@ -129,8 +131,8 @@ class RunScreen(Screen[None]):
         first = self.info is None
         changed_info = message.info != self.info
         self.info = message.info
-        self.sub_title = message.info.row.name
-        elapsed = format_elapsed(message.info.row.elapsed_s(message.now))
+        self.sub_title = message.info.run.name
+        elapsed = format_elapsed(message.info.run.elapsed_s(message.now))
         summary = summary_text(message.info, elapsed)
         if summary != self._summary:
             self._summary = summary
@@ -142,7 +144,7 @@ class RunScreen(Screen[None]):
         if changed_info:
             self.query_one(ConfigPanel).show(message.info)
             self.query_one(FailurePanel).show(message.info, self.timeline.failure)
-        if first and message.info.row.status in ("failed", "lost"):
+        if first and message.info.run.status in ("failed", "lost"):
             self.action_show_tab("failure")
 
     def _draw(self, changed: set[str], message: RunLoaded) -> None:

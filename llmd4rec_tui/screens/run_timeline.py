@@ -7,10 +7,11 @@ run starts a new attempt: its events replace the curves of the attempt before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd4rec_tui.store.views import EventView
+from llmd4rec_tui.store.records import EventRecord
 
 LOSS_KEYS = ("ce", "kl", "wkl", "total")
 
@@ -56,10 +57,10 @@ class RunTimeline:
     evals: list[EvalPoint] = field(default_factory=list)
     weights: list[HistogramPoint] = field(default_factory=list)
     params: list[HistogramPoint] = field(default_factory=list)
-    log: list[EventView] = field(default_factory=list)
+    log: list[EventRecord] = field(default_factory=list)
     failure: dict[str, Any] | None = None
 
-    def add(self, events: tuple[EventView, ...] | list[EventView]) -> set[str]:
+    def add(self, events: Sequence[EventRecord]) -> set[str]:
         changed: set[str] = set()
         for event in events:
             self.last_event_id = max(self.last_event_id, event.id)

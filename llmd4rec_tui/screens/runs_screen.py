@@ -24,7 +24,8 @@ from llmd4rec_tui.screens.messages import ActionDone, ReadFailed, RunsLoaded
 from llmd4rec_tui.screens.path_prompt import PathPrompt
 from llmd4rec_tui.screens.worker_process import start_worker
 from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.views import SORT_COLUMNS, FilterError, RunFilter, RunSort, list_runs, live_workers
+from llmd4rec_tui.store.queries import list_workers, run_page
+from llmd4rec_tui.store.run_filter import SORT_COLUMNS, FilterError, RunFilter, RunSort
 from llmd4rec_tui.widgets.runs_table import RunsTable
 from llmd4rec_tui.widgets.workers_panel import WorkersPanel
 
@@ -114,8 +115,8 @@ class RunsScreen(Screen[None]):
         def read() -> None:
             try:
                 with store.session() as session:
-                    page = list_runs(session, where, sort, offset, limit)
-                    workers = live_workers(session)
+                    page = run_page(session, where, sort, offset, limit)
+                    workers = list_workers(session, live_only=True)
             except Exception as exc:  # a locked or vanished database must not kill the UI
                 self.post_message(ReadFailed(f"cannot read runs: {exc}"))
                 return

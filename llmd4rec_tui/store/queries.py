@@ -1,19 +1,31 @@
-"""Listing and showing runs: read-only queries that return frozen records.
+"""Listing and showing runs, their events and the workers: the one read model of the
+CLI and the TUI.
 
-The caller frames the session; these functions only read, from the runs and summary
-tables (raw metrics only for one run's detail), so a listing stays fast with many runs.
+The caller frames the session; these functions only read, so the TUI never holds a write
+transaction open while the worker writes. Listings page straight from the runs and
+summary tables (raw metrics only for one run's detail), so they stay fast with many runs.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, Worker
-from llmd4rec_tui.store.records import EventRecord, MetricRecord, RunDetail, RunRecord, WorkerRecord, utc
+from llmd4rec_tui.store.records import (
+    EventRecord,
+    MetricRecord,
+    RunDetail,
+    RunPage,
+    RunRecord,
+    WorkerRecord,
+    utc,
+)
+from llmd4rec_tui.store.run_filter import RunFilter, RunSort
 
 #: Claim order: what a worker takes next comes first.
 CLAIM_ORDER = (Run.priority, Run.enqueued_at, Run.id)
@@ -21,17 +33,30 @@ CLAIM_ORDER = (Run.priority, Run.enqueued_at, Run.id)
 
 def list_runs(
     session: Session,
-    statuses: Sequence[str] = (),
-    limit: int | None = None,
+    where: RunFilter = RunFilter(),
+    sort: RunSort = RunSort(),
     offset: int = 0,
-    newest_first: bool = True,
+    limit: int | None = None,
 ) -> list[RunRecord]:
-    """Runs with their summaries, optionally of some statuses, one page at a time."""
-    query = select(Run, RunSummary).outerjoin(RunSummary, RunSummary.run_id == Run.id)
-    if statuses:
-        query = query.where(Run.status.in_(statuses))
-    query = query.order_by(Run.id.desc() if newest_first else Run.id).offset(offset).limit(limit)
+    """Runs with their summaries, filtered and sorted in SQL (newest first), a page at a time."""
+    query = (
+        select(Run, RunSummary)
+        .outerjoin(RunSummary, RunSummary.run_id == Run.id)
+        .where(*where.clauses())
+        .order_by(*sort.order_by())
+        .offset(offset)
+        .limit(limit)
+    )
     return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
+
+
+def run_page(
+    session: Session, where: RunFilter = RunFilter(), sort: RunSort = RunSort(), offset: int = 0, limit: int = 100
+) -> RunPage:
+    """One page of runs with the total that matched: the Runs screen's pager needs both."""
+    count = select(func.count(Run.id)).select_from(Run).outerjoin(RunSummary).where(*where.clauses())
+    total = session.scalar(count)
+    return RunPage(tuple(list_runs(session, where, sort, offset, limit)), int(total or 0), offset)
 
 
 def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
@@ -45,6 +70,15 @@ def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
         .order_by(running_first, *CLAIM_ORDER)
     )
     return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
+
+
+def resolved_config(config_json: str) -> dict[str, Any]:
+    """The stored resolved config; an unreadable one shows as empty rather than hiding the run."""
+    try:
+        config = json.loads(config_json) if config_json else {}
+    except json.JSONDecodeError:
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def get_run(session: Session, run_id: int) -> RunDetail | None:
@@ -61,7 +95,7 @@ def get_run(session: Session, run_id: int) -> RunDetail | None:
         run=RunRecord.from_rows(run, summary),
         source_path=run.source_path,
         config_toml=run.config_toml,
-        config=json.loads(run.config_json),
+        config=resolved_config(run.config_json),
         notes=run.notes,
         run_dir=run.run_dir,
         pid=run.pid,
@@ -87,29 +121,24 @@ def run_metrics(session: Session, run_id: int, split: str | None = None) -> list
     return [MetricRecord.from_row(row) for row in session.scalars(query.order_by(Metric.id))]
 
 
-def run_events(session: Session, run_id: int, types: Sequence[str] = (), after_id: int = 0) -> list[EventRecord]:
+def run_events(
+    session: Session, run_id: int, types: Sequence[str] = (), after_id: int = 0, limit: int | None = None
+) -> list[EventRecord]:
+    """The run's events newer than after_id, oldest first: the Run screen polls with this."""
     query = select(EventRow).where(EventRow.run_id == run_id, EventRow.id > after_id)
     if types:
         query = query.where(EventRow.type.in_(types))
     return [
         EventRecord(row.id, row.attempt, row.type, row.ts, dict(row.payload or {}))
-        for row in session.scalars(query.order_by(EventRow.id))
+        for row in session.scalars(query.order_by(EventRow.id).limit(limit))
     ]
 
 
 def list_workers(session: Session, live_only: bool = False) -> list[WorkerRecord]:
+    """Workers in the order they started, with how many runs each holds."""
+    per_worker = select(Run.worker_id, func.count(Run.id)).where(Run.status == "running").group_by(Run.worker_id)
+    running = {worker_id: int(count) for worker_id, count in session.execute(per_worker)}
     query = select(Worker).order_by(Worker.started_at)
     if live_only:
         query = query.where(Worker.stopped_at.is_(None))
-    return [
-        WorkerRecord(
-            w.id,
-            w.host,
-            w.pid,
-            w.concurrency,
-            utc(w.started_at) or w.started_at,
-            utc(w.heartbeat_at) or w.heartbeat_at,
-            utc(w.stopped_at),
-        )
-        for w in session.scalars(query)
-    ]
+    return [WorkerRecord.from_row(worker, running.get(worker.id, 0)) for worker in session.scalars(query)]

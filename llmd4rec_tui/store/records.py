@@ -1,7 +1,9 @@
 """Frozen records the store hands to the CLI and TUI, never ORM rows.
 
-A record is a snapshot: it cannot lazy-load, go stale mid-render or hold a session open,
-which is what lets the TUI poll from a thread while the worker writes.
+One record type per concept serves both front ends, so a field added to a run reaches
+`runs ls --json` and the Runs screen alike. A record is a snapshot: it cannot lazy-load,
+go stale mid-render or hold a session open, which is what lets the TUI poll from a thread
+while the worker writes.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from llmd4rec_tui.store.models import Metric, Run, RunSummary
+from llmd4rec_tui.store.models import Metric, Run, RunSummary, Worker
 
 ACTIVE_STATUSES = ("queued", "held", "running")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
@@ -22,6 +24,15 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+#: Field metadata of what the screens draw but the `--json` listings never carried: left
+#: out of `to_jsonable` so the JSON that scripts read keeps the keys it always had.
+SCREEN_ONLY = {"json": False}
+
+
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: datetime | None) -> datetime | None: ...
 def utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; the store always writes UTC."""
     if moment is None or moment.tzinfo is not None:
@@ -58,14 +69,23 @@ class RunRecord:
     llm_ndcg10: float | None
     events: int
     bad_lines: int
+    epoch: int | None = field(metadata=SCREEN_ONLY)
+    loss_trail: tuple[float, ...] = field(metadata=SCREEN_ONLY)  # recent total losses, for sparklines
+
+    def elapsed_s(self, now: datetime) -> float | None:
+        """Wall time of the current or last attempt at `now` (None before it started).
+
+        Negative when another machine's clock runs ahead: callers decide how to show that.
+        """
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.status != "running" and self.finished_at else now
+        return (end - self.started_at).total_seconds()
 
     @property
     def seconds(self) -> float | None:
-        """Wall time of the last attempt so far (None before it started)."""
-        if self.started_at is None:
-            return None
-        end = self.finished_at or datetime.now(UTC)
-        return (end - self.started_at).total_seconds()
+        """Wall time of the last attempt so far, as the `--json` listings report it."""
+        return self.elapsed_s(now_utc())
 
     @classmethod
     def from_rows(cls, run: Run, summary: RunSummary | None) -> RunRecord:
@@ -79,15 +99,15 @@ class RunRecord:
             config_hash=run.config_hash,
             dataset=run.dataset,
             seed=run.seed,
-            tags=tuple(run.tags or ()),
-            enqueued_at=utc(run.enqueued_at) or run.enqueued_at,
+            tags=tuple(str(tag) for tag in run.tags or ()),
+            enqueued_at=utc(run.enqueued_at),
             started_at=utc(run.started_at),
             finished_at=utc(run.finished_at),
             worker_id=run.worker_id,
             exit_code=run.exit_code,
             failure_kind=run.failure_kind,
             error=run.error,
-            cancel_requested=run.cancel_requested,
+            cancel_requested=bool(run.cancel_requested),
             round=summary.round if summary else None,
             phase=summary.phase if summary else None,
             progress=summary.progress if summary else None,
@@ -95,6 +115,8 @@ class RunRecord:
             llm_ndcg10=summary.llm_ndcg10 if summary else None,
             events=summary.events if summary else 0,
             bad_lines=summary.bad_lines if summary else 0,
+            epoch=summary.epoch if summary else None,
+            loss_trail=tuple(float(v) for v in (summary.loss_trail if summary else ()) if isinstance(v, int | float)),
         )
 
 
@@ -125,7 +147,8 @@ class EventRecord:
 
 @dataclass(frozen=True)
 class RunDetail:
-    """Everything `runs show` prints: the listing line plus config, failure and environment."""
+    """One run in full, for `runs show` and the Run screen: the listing line plus config,
+    failure, reproducibility record and metrics."""
 
     run: RunRecord
     source_path: str
@@ -149,7 +172,18 @@ class RunDetail:
 
 
 @dataclass(frozen=True)
+class RunPage:
+    """One page of a run listing with the total that matched, for the Runs screen's pager."""
+
+    rows: tuple[RunRecord, ...]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
 class WorkerRecord:
+    """A worker process and how many runs it holds right now."""
+
     id: str
     host: str
     pid: int
@@ -157,17 +191,35 @@ class WorkerRecord:
     started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None
+    running: int
+
+    def heartbeat_age_s(self, now: datetime) -> float:
+        return max(0.0, (now - self.heartbeat_at).total_seconds())
+
+    @classmethod
+    def from_row(cls, worker: Worker, running: int) -> WorkerRecord:
+        return cls(
+            id=worker.id,
+            host=worker.host,
+            pid=worker.pid,
+            concurrency=worker.concurrency,
+            started_at=utc(worker.started_at),
+            heartbeat_at=utc(worker.heartbeat_at),
+            stopped_at=utc(worker.stopped_at),
+            running=running,
+        )
 
 
 def to_jsonable(value: Any) -> Any:
     """Records (and what they hold) as plain JSON types; datetimes as ISO 8601 UTC."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = (f for f in dataclasses.fields(value) if f.metadata.get("json", True))
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields}
         if isinstance(value, RunRecord):
             out["seconds"] = value.seconds
         return out
     if isinstance(value, datetime):
-        return (utc(value) or value).isoformat()
+        return utc(value).isoformat()
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

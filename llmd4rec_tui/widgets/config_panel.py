@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from engine.config import flatten
-from llmd4rec_tui.store.views import RunInfo
+from llmd4rec_tui.store.records import RunDetail
 
 
 def _value(value: Any) -> str:
@@ -30,15 +30,15 @@ def _pairs(title: str, pairs: dict[str, Any]) -> Table:
     return table
 
 
-def reproducibility(detail: RunInfo) -> dict[str, Any]:
+def reproducibility(detail: RunDetail) -> dict[str, Any]:
     """What it takes to run this again and get the same numbers."""
     dirty = {None: "unknown", True: "dirty", False: "clean"}[detail.git_dirty]
     record: dict[str, Any] = {
-        "config hash": detail.config_hash,
-        "seed": detail.seed,
+        "config hash": detail.run.config_hash,
+        "seed": detail.run.seed,
         "git commit": f"{detail.git_commit or 'unknown'} ({dirty})",
         "source": detail.source_path or "-",
-        "worker": f"{detail.worker_id or '-'} pid {detail.pid or '-'}",
+        "worker": f"{detail.run.worker_id or '-'} pid {detail.pid or '-'}",
         "run dir": detail.run_dir or "-",
     }
     record.update({f"protocol.{k}": v for k, v in detail.protocol.items()})
@@ -46,7 +46,7 @@ def reproducibility(detail: RunInfo) -> dict[str, Any]:
     return record
 
 
-def config_renderable(detail: RunInfo) -> RenderableType:
+def config_renderable(detail: RunDetail) -> RenderableType:
     parts: list[RenderableType] = [_pairs("Reproducibility", reproducibility(detail)), Text("")]
     if detail.notes:
         parts += [Text("Notes", style="bold"), Text(detail.notes), Text("")]
@@ -60,5 +60,5 @@ class ConfigPanel(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="config-body")
 
-    def show(self, detail: RunInfo) -> None:
+    def show(self, detail: RunDetail) -> None:
         self.query_one("#config-body", Static).update(config_renderable(detail))

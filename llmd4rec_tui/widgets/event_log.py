@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import RichLog
 
-from llmd4rec_tui.store.views import EventView
+from llmd4rec_tui.store.records import EventRecord
 
 TYPE_STYLES = {"run_failed": "bold red", "bad_line": "red", "run_finished": "bold green", "log": "yellow"}
 
@@ -20,7 +21,7 @@ def _losses(values: Any) -> str:
     return " ".join(f"{k}={v:.4f}" for k, v in values.items() if isinstance(v, int | float))
 
 
-def describe(event: EventView) -> str:
+def describe(event: EventRecord) -> str:
     """One line per event, the facts a person scans for."""
     p = event.payload
     kind = event.type
@@ -58,7 +59,7 @@ class EventLog(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, wrap=False, markup=False, highlight=False, max_lines=20_000)
 
-    def add(self, events: list[EventView] | tuple[EventView, ...]) -> None:
+    def add(self, events: Sequence[EventRecord]) -> None:
         for event in events:
             line = Text()
             line.append(time.strftime("%H:%M:%S ", time.gmtime(event.ts)), style="dim")

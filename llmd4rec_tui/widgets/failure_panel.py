@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from llmd4rec_tui.store.views import RunInfo
+from llmd4rec_tui.store.records import RunDetail
 
 KIND_HELP = {
     "exception": "the code raised: see the traceback",
@@ -23,19 +23,20 @@ KIND_HELP = {
 }
 
 
-def failure_renderable(detail: RunInfo, event: dict[str, Any] | None) -> RenderableType:
-    kind = detail.row.failure_kind or (event or {}).get("kind")
-    message = detail.error or (event or {}).get("message")
+def failure_renderable(detail: RunDetail, event: dict[str, Any] | None) -> RenderableType:
+    run = detail.run
+    kind = run.failure_kind or (event or {}).get("kind")
+    message = run.error or (event or {}).get("message")
     trace = detail.traceback or (event or {}).get("traceback")
-    if detail.row.status not in ("failed", "lost") and not message:
-        return Text(f"no failure: the run is {detail.row.status}", style="dim")
+    if run.status not in ("failed", "lost") and not message:
+        return Text(f"no failure: the run is {run.status}", style="dim")
     parts: list[RenderableType] = []
-    head = Text(f"{detail.row.status}", style="bold red")
+    head = Text(f"{run.status}", style="bold red")
     if kind:
         head.append(f" · {kind}", style="red")
         head.append(f" ({KIND_HELP.get(kind, kind)})", style="dim")
-    if detail.exit_code is not None:
-        head.append(f" · exit code {detail.exit_code}")
+    if run.exit_code is not None:
+        head.append(f" · exit code {run.exit_code}")
     parts.append(head)
     if message:
         parts.append(Text(message, style="bold"))
@@ -52,5 +53,5 @@ class FailurePanel(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="failure-body")
 
-    def show(self, detail: RunInfo, event: dict[str, Any] | None) -> None:
+    def show(self, detail: RunDetail, event: dict[str, Any] | None) -> None:
         self.query_one("#failure-body", Static).update(failure_renderable(detail, event))

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from llmd4rec_tui.store.views import RunRow
+from llmd4rec_tui.store.records import RunRecord
 from llmd4rec_tui.widgets.text_charts import sparkline
 
 STATUS_STYLES = {
@@ -53,14 +53,15 @@ COLUMNS = (
 
 
 def format_elapsed(seconds: float | None) -> str:
+    """h:mm:ss; a start ahead of this machine's clock (another worker's) shows as 0:00."""
     if seconds is None:
         return "-"
-    minutes, secs = divmod(int(seconds), 60)
+    minutes, secs = divmod(int(max(0.0, seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def format_progress(row: RunRow) -> str:
+def format_progress(row: RunRecord) -> str:
     if row.round is None or row.phase is None:
         return "-"
     text = f"r{row.round} {row.phase}"
@@ -84,7 +85,7 @@ def plain(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, end="")
 
 
-def row_cells(row: RunRow, now: datetime, marked: bool) -> dict[str, Text]:
+def row_cells(row: RunRecord, now: datetime, marked: bool) -> dict[str, Text]:
     """The text of every cell of one run, keyed by column."""
     status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
     if row.status == "failed" and row.failure_kind not in (None, "exception"):
@@ -148,7 +149,7 @@ class RunsTable(DataTable[Text]):
         """What the table shows for one run in one column."""
         return self._shown[self._order.index(run_id)][column]
 
-    def show(self, rows: tuple[RunRow, ...], now: datetime, marked: set[int]) -> None:
+    def show(self, rows: tuple[RunRecord, ...], now: datetime, marked: set[int]) -> None:
         keep = self.selected_run_id()
         cells = [row_cells(row, now, row.id in marked) for row in rows]
         for slot in range(len(self._shown), len(cells)):  # grow: a longer page than before

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
 
-from llmd4rec_tui.store.views import WorkerRow
+from llmd4rec_tui.store.records import WorkerRecord
 
 #: A heartbeat older than this is shown as stale: the worker may have died.
 STALE_AFTER_S = 60.0
 
 
-def workers_text(workers: tuple[WorkerRow, ...], now: datetime) -> Text:
+def workers_text(workers: Sequence[WorkerRecord], now: datetime) -> Text:
     if not workers:
         return Text("no live workers · press w to start one", style="dim")
     text = Text()
@@ -32,5 +33,5 @@ def workers_text(workers: tuple[WorkerRow, ...], now: datetime) -> Text:
 class WorkersPanel(Static):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
 
-    def show(self, workers: tuple[WorkerRow, ...], now: datetime) -> None:
+    def show(self, workers: Sequence[WorkerRecord], now: datetime) -> None:
         self.update(workers_text(workers, now))

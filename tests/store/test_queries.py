@@ -11,6 +11,7 @@ from llmd4rec_tui.queue.control import hold
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import get_run, list_runs, queue_order
 from llmd4rec_tui.store.records import to_jsonable
+from llmd4rec_tui.store.run_filter import RunFilter, RunSort
 from tests.fixtures.queued import queue_runs
 
 
@@ -20,7 +21,8 @@ def test_list_runs_pages_newest_first_and_filters_by_status(store: Store) -> Non
     with store.session() as session:
         assert [r.id for r in list_runs(session, limit=2)] == [ids[4], ids[3]]
         assert [r.id for r in list_runs(session, limit=2, offset=2)] == [ids[2], ids[1]]
-        assert [r.id for r in list_runs(session, ["held"], newest_first=False)] == ids[:2]
+        held_oldest_first = list_runs(session, RunFilter(statuses=("held",)), RunSort("id", descending=False))
+        assert [r.id for r in held_oldest_first] == ids[:2]
 
 
 def test_queue_order_is_claim_order(store: Store) -> None:

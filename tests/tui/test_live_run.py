@@ -48,7 +48,7 @@ async def test_a_run_is_followed_live_from_queued_to_succeeded(
             assert isinstance(screen, RunScreen)
             await wait_for(pilot, lambda: len(screen.timeline.log) > 0, timeout=10)
             seen_while_running = len(screen.timeline.log)
-            await wait_for(pilot, lambda: screen.info is not None and screen.info.row.status == "succeeded", timeout=30)
+            await wait_for(pilot, lambda: screen.info is not None and screen.info.run.status == "succeeded", timeout=30)
             await wait_for(pilot, lambda: len(screen.timeline.log) == 87)
             assert seen_while_running < 87  # it was followed live, not loaded after the fact
             assert screen.timeline.weight_rounds() == [0, 1]

@@ -7,18 +7,18 @@ import json
 import pytest
 
 from llmd4rec_tui.screens.run_timeline import RunTimeline
-from llmd4rec_tui.store.views import EventView
+from llmd4rec_tui.store.records import EventRecord
 from llmd4rec_tui.widgets.text_charts import histogram_strip, sparkline
 from tests.tui.dbfill import EVENTS
 
 
-def recorded(name: str, attempt: int = 1, first_id: int = 1) -> list[EventView]:
+def recorded(name: str, attempt: int = 1, first_id: int = 1) -> list[EventRecord]:
     out = []
     for i, line in enumerate((EVENTS / name).read_text().splitlines()):
         raw = json.loads(line)
         kind, ts = raw.pop("type"), raw.pop("ts")
         raw.pop("v")
-        out.append(EventView(first_id + i, attempt, kind, ts, raw))
+        out.append(EventRecord(first_id + i, attempt, kind, ts, raw))
     return out
 
 
@@ -84,6 +84,6 @@ def test_a_bad_line_is_logged_and_changes_no_panel() -> None:
     from llmd4rec_tui.widgets.event_log import describe
 
     timeline = RunTimeline()
-    bad = EventView(1, 1, "bad_line", 0.0, {"line": "this is not json", "reason": "not JSON (Expecting value)"})
+    bad = EventRecord(1, 1, "bad_line", 0.0, {"line": "this is not json", "reason": "not JSON (Expecting value)"})
     assert timeline.add([bad]) == {"log"}
     assert describe(bad) == "not JSON (Expecting value): this is not json"

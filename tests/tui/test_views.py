@@ -1,4 +1,4 @@
-"""The read-only queries on a real SQLite file filled through the worker's ingestor."""
+"""The read-only queries behind the screens on a real SQLite file filled through the worker's ingestor."""
 
 from __future__ import annotations
 
@@ -9,18 +9,9 @@ import pytest
 
 from llmd4rec_tui.store.db import Store, StoreError
 from llmd4rec_tui.store.models import Run
-from llmd4rec_tui.store.views import (
-    FilterError,
-    RunFilter,
-    RunSort,
-    compare_inputs,
-    events_after,
-    list_runs,
-    live_workers,
-    open_for_reading,
-    run_ids_with_tag,
-    run_info,
-)
+from llmd4rec_tui.store.queries import get_run, list_workers, run_events, run_page
+from llmd4rec_tui.store.run_filter import FilterError, RunFilter, RunSort
+from llmd4rec_tui.store.views import compare_inputs, open_for_reading, run_ids_with_tag
 from tests.tui.dbfill import NOW
 
 
@@ -49,24 +40,24 @@ def test_an_unknown_sort_column_is_refused() -> None:
 
 def test_list_runs_filters_sorts_and_pages(store: Store, run_ids: dict[str, int]) -> None:
     with store.session() as session:
-        everything = list_runs(session)
+        everything = run_page(session)
         assert everything.total == 6
         assert [r.id for r in everything.rows] == sorted(run_ids.values(), reverse=True)
-        paper = list_runs(session, RunFilter(tag="paper"))
+        paper = run_page(session, RunFilter(tag="paper"))
         assert {r.id for r in paper.rows} == {run_ids["base0"], run_ids["base1"], run_ids["running"]}
-        failed_or_held = list_runs(session, RunFilter.parse("status:failed,held"))
+        failed_or_held = run_page(session, RunFilter.parse("status:failed,held"))
         assert {r.status for r in failed_or_held.rows} == {"failed", "held"}
-        by_text = list_runs(session, RunFilter(text="HOT"))
+        by_text = run_page(session, RunFilter(text="HOT"))
         assert [r.id for r in by_text.rows] == [run_ids["failed"]]
-        best_crm = list_runs(session, where=RunFilter(statuses=("succeeded",)), sort=RunSort("crm", descending=True))
+        best_crm = run_page(session, where=RunFilter(statuses=("succeeded",)), sort=RunSort("crm", descending=True))
         assert [r.id for r in best_crm.rows] == [run_ids["base1"], run_ids["base0"]]
-        second_page = list_runs(session, sort=RunSort("id", descending=False), offset=2, limit=2)
+        second_page = run_page(session, sort=RunSort("id", descending=False), offset=2, limit=2)
         assert [r.id for r in second_page.rows] == [3, 4] and second_page.total == 6
 
 
 def test_rows_carry_progress_metrics_and_the_loss_trail(store: Store, run_ids: dict[str, int]) -> None:
     with store.session() as session:
-        (running,) = list_runs(session, RunFilter(statuses=("running",))).rows
+        (running,) = run_page(session, RunFilter(statuses=("running",))).rows
     assert (running.round, running.phase, running.epoch) == (1, "crm", 0)
     assert running.crm_ndcg10 == pytest.approx(0.09)
     assert len(running.loss_trail) == 21 and running.loss_trail[0] > running.loss_trail[-1]
@@ -75,18 +66,18 @@ def test_rows_carry_progress_metrics_and_the_loss_trail(store: Store, run_ids: d
 
 def test_live_workers_count_their_running_runs(store: Store, run_ids: dict[str, int]) -> None:
     with store.session() as session:
-        (worker,) = live_workers(session)
+        (worker,) = list_workers(session, live_only=True)
     assert worker.running == 1 and worker.heartbeat_age_s(NOW) == pytest.approx(3)
 
 
-def test_run_info_and_events_after(store: Store, run_ids: dict[str, int]) -> None:
+def test_get_run_and_run_events_after(store: Store, run_ids: dict[str, int]) -> None:
     with store.session() as session:
-        info = run_info(session, run_ids["failed"])
+        info = get_run(session, run_ids["failed"])
         assert info is not None
         assert info.protocol["ranking"] == "full" and info.config["train"]["crm_lr"] == 0.05
-        first = events_after(session, run_ids["failed"], limit=10)
-        rest = events_after(session, run_ids["failed"], after_id=first[-1].id)
-        assert run_info(session, 999) is None
+        first = run_events(session, run_ids["failed"], limit=10)
+        rest = run_events(session, run_ids["failed"], after_id=first[-1].id)
+        assert get_run(session, 999) is None
     assert len(first) == 10 and first[0].type == "run_started"
     assert rest[-1].type == "run_failed" and "NaN" in rest[-1].payload["message"]
     assert len(first) + len(rest) == 52
@@ -140,6 +131,6 @@ def test_status_cells_tell_infrastructure_failures_apart(store: Store, run_ids: 
         assert run is not None
         run.failure_kind = "oom"
     with store.session() as session:
-        rows = {r.id: r for r in list_runs(session).rows}
+        rows = {r.id: r for r in run_page(session).rows}
     assert str(row_cells(rows[run_ids["failed"]], NOW, False)["status"]) == "failed·oom"
     assert str(row_cells(rows[run_ids["running"]], NOW, True)["mark"]) == "●"
