@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,16 @@ def test_rows_carry_progress_metrics_and_the_loss_trail(store: Store, run_ids: d
     assert running.crm_ndcg10 == pytest.approx(0.09)
     assert len(running.loss_trail) == 21 and running.loss_trail[0] > running.loss_trail[-1]
     assert running.elapsed_s(NOW) == pytest.approx(120)
+
+
+def test_a_start_ahead_of_this_clock_shows_as_no_time_yet(store: Store, run_ids: dict[str, int]) -> None:
+    from llmd4rec_tui.widgets.runs_table import format_elapsed
+
+    with store.session() as session:
+        (running,) = run_page(session, RunFilter(statuses=("running",))).rows
+    early = NOW - timedelta(minutes=10)  # another worker's clock runs ahead of this one
+    assert running.elapsed_s(early) == pytest.approx(-480)
+    assert format_elapsed(running.elapsed_s(early)) == "0:00" and format_elapsed(3725.0) == "1:02:05"
 
 
 def test_live_workers_count_their_running_runs(store: Store, run_ids: dict[str, int]) -> None:
