@@ -42,12 +42,19 @@ def engine_source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+#: Keys only the LLM reads: a round-0 CRM phase does not depend on them.
+LLM_ONLY_PREFIXES = ("llm.", "data.llm_", "train.llm_")
+
+
 def round0_key(config: Config, model: str) -> str:
-    """What a round-0 phase of ``model`` depends on; the CRM phase ignores [llm]."""
+    """What a round-0 phase of ``model`` depends on; the CRM phase ignores the LLM's keys
+    (each phase reseeds from the run seed, so building an LLM first changes nothing)."""
     flat = {
         k: v
         for k, v in flatten(config.to_dict()).items()
-        if not k.startswith("distill.") and k not in NOT_ROUND0 and not (model == "crm" and k.startswith("llm."))
+        if not k.startswith("distill.")
+        and k not in NOT_ROUND0
+        and not (model == "crm" and k.startswith(LLM_ONLY_PREFIXES))
     }
     versions = {name: importlib.metadata.version(name) for name in ("torch", "transformers", "peft")}
     text = json.dumps(

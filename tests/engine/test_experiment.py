@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import torch
 from engine.config import Config, config_from_dict
 from engine.events import Emitter
 from engine.experiment import run_experiment
+from engine.phase_cache import round0_key
 from engine.protocol import Event, decode
 from engine.runtime import Cancelled, CancelToken
 
@@ -186,3 +188,26 @@ def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
     _, fresh = run(tiny(rounds=1, gamma=0.5, reuse=False), tmp_path / "third")
     assert not [e for e in fresh if e.type == "log"]
     assert next(e for e in fresh if e.type == "round_end").metrics == round0.metrics  # type: ignore[attr-defined]
+
+
+def test_round_zero_crm_does_not_depend_on_the_llm_settings(tmp_path: Path) -> None:
+    """Why the CRM's round-0 key may ignore llm.*, data.llm_* and train.llm_*: trained
+    from scratch, the CRM alone and the CRM of a run with other LLM settings end equal."""
+    torch.set_num_threads(1)
+    base = tiny(reuse=False, mode="none", model="crm")
+    other = tiny(reuse=False, rounds=1)
+    other = replace(
+        other,
+        data=replace(other.data, llm_samples_per_user=3, llm_max_history=3),
+        llm=replace(other.llm, lora_r=4),
+        train=replace(other.train, llm_epochs=2, llm_lr=0.01),
+    )
+    assert round0_key(base, "crm") == round0_key(other, "crm")
+    assert round0_key(base, "llm") != round0_key(other, "llm")
+    _, alone = run(base, tmp_path / "alone")
+    _, mixed = run(other, tmp_path / "mixed")
+    crm_test = [
+        [e.metrics for e in events if e.type == "eval" and e.split == "test" and e.model == "crm"][0]  # type: ignore[attr-defined]
+        for events in (alone, mixed)
+    ]
+    assert crm_test[0] == crm_test[1]
