@@ -12,11 +12,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, Worker
 from llmd4rec_tui.store.records import (
+    RUN_COLUMNS,
     EventRecord,
     MetricRecord,
     RunDetail,
@@ -31,6 +32,11 @@ from llmd4rec_tui.store.run_filter import RunFilter, RunSort
 CLAIM_ORDER = (Run.priority, Run.enqueued_at, Run.id)
 
 
+def _run_records() -> Select[Any]:
+    """Runs joined to their summaries (a run just queued has none yet), as RunRecord rows."""
+    return select(*RUN_COLUMNS).outerjoin(RunSummary, RunSummary.run_id == Run.id)
+
+
 def list_runs(
     session: Session,
     where: RunFilter = RunFilter(),
@@ -39,15 +45,8 @@ def list_runs(
     limit: int | None = None,
 ) -> list[RunRecord]:
     """Runs with their summaries, filtered and sorted in SQL (newest first), a page at a time."""
-    query = (
-        select(Run, RunSummary)
-        .outerjoin(RunSummary, RunSummary.run_id == Run.id)
-        .where(*where.clauses())
-        .order_by(*sort.order_by())
-        .offset(offset)
-        .limit(limit)
-    )
-    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
+    query = _run_records().where(*where.clauses()).order_by(*sort.order_by()).offset(offset).limit(limit)
+    return [RunRecord.from_row(row) for row in session.execute(query)]
 
 
 def run_page(
@@ -63,13 +62,8 @@ def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
     """Running runs first, then the waiting ones in the order workers will claim them."""
     statuses = ["running", "queued"] + (["held"] if include_held else [])
     running_first = case((Run.status == "running", 0), else_=1)
-    query = (
-        select(Run, RunSummary)
-        .outerjoin(RunSummary, RunSummary.run_id == Run.id)
-        .where(Run.status.in_(statuses))
-        .order_by(running_first, *CLAIM_ORDER)
-    )
-    return [RunRecord.from_rows(run, summary) for run, summary in session.execute(query)]
+    query = _run_records().where(Run.status.in_(statuses)).order_by(running_first, *CLAIM_ORDER)
+    return [RunRecord.from_row(row) for row in session.execute(query)]
 
 
 def resolved_config(config_json: str) -> dict[str, Any]:
@@ -82,17 +76,18 @@ def resolved_config(config_json: str) -> dict[str, Any]:
 
 
 def get_run(session: Session, run_id: int) -> RunDetail | None:
-    run = session.get(Run, run_id)
-    if run is None:
+    query = _run_records().add_columns(Run, RunSummary.metrics, RunSummary.last_losses).where(Run.id == run_id)
+    row = session.execute(query).one_or_none()
+    if row is None:
         return None
-    summary = session.get(RunSummary, run_id)
+    run: Run = row.Run
     evals = session.scalars(
         select(Metric)
         .where(Metric.run_id == run_id, Metric.split.in_(("valid", "test")), Metric.model != "")
         .order_by(Metric.round, Metric.id)
     )
     return RunDetail(
-        run=RunRecord.from_rows(run, summary),
+        run=RunRecord.from_row(row),
         source_path=run.source_path,
         config_toml=run.config_toml,
         config=resolved_config(run.config_json),
@@ -108,8 +103,8 @@ def get_run(session: Session, run_id: int) -> RunDetail | None:
         git_dirty=run.git_dirty,
         environment=dict(run.environment or {}),
         protocol=dict(run.protocol or {}),
-        metrics=dict(summary.metrics or {}) if summary else {},
-        last_losses=dict(summary.last_losses or {}) if summary else {},
+        metrics=dict(row.metrics or {}),
+        last_losses=dict(row.last_losses or {}),
         evals=tuple(MetricRecord.from_row(row) for row in evals),
     )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
+from sqlalchemy import Row
+
 from llmd4rec_tui.store.models import Metric, Run, RunSummary, Worker
 
 ACTIVE_STATUSES = ("queued", "held", "running")
@@ -88,36 +90,70 @@ class RunRecord:
         return self.elapsed_s(now_utc())
 
     @classmethod
-    def from_rows(cls, run: Run, summary: RunSummary | None) -> RunRecord:
+    def from_row(cls, row: Row[Any]) -> RunRecord:
+        """From a row of RUN_COLUMNS; the summary's columns are None when it has none yet."""
         return cls(
-            id=run.id,
-            name=run.name,
-            status=run.status,
-            priority=run.priority,
-            attempts=run.attempts,
-            max_attempts=run.max_attempts,
-            config_hash=run.config_hash,
-            dataset=run.dataset,
-            seed=run.seed,
-            tags=tuple(str(tag) for tag in run.tags or ()),
-            enqueued_at=utc(run.enqueued_at),
-            started_at=utc(run.started_at),
-            finished_at=utc(run.finished_at),
-            worker_id=run.worker_id,
-            exit_code=run.exit_code,
-            failure_kind=run.failure_kind,
-            error=run.error,
-            cancel_requested=bool(run.cancel_requested),
-            round=summary.round if summary else None,
-            phase=summary.phase if summary else None,
-            progress=summary.progress if summary else None,
-            crm_ndcg10=summary.crm_ndcg10 if summary else None,
-            llm_ndcg10=summary.llm_ndcg10 if summary else None,
-            events=summary.events if summary else 0,
-            bad_lines=summary.bad_lines if summary else 0,
-            epoch=summary.epoch if summary else None,
-            loss_trail=tuple(float(v) for v in (summary.loss_trail if summary else ()) if isinstance(v, int | float)),
+            id=row.id,
+            name=row.name,
+            status=row.status,
+            priority=row.priority,
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            config_hash=row.config_hash,
+            dataset=row.dataset,
+            seed=row.seed,
+            tags=tuple(str(tag) for tag in row.tags or ()),
+            enqueued_at=utc(row.enqueued_at),
+            started_at=utc(row.started_at),
+            finished_at=utc(row.finished_at),
+            worker_id=row.worker_id,
+            exit_code=row.exit_code,
+            failure_kind=row.failure_kind,
+            error=row.error,
+            cancel_requested=bool(row.cancel_requested),
+            round=row.round,
+            phase=row.phase,
+            progress=row.progress,
+            crm_ndcg10=row.crm_ndcg10,
+            llm_ndcg10=row.llm_ndcg10,
+            events=row.events or 0,
+            bad_lines=row.bad_lines or 0,
+            epoch=row.epoch,
+            loss_trail=tuple(float(v) for v in row.loss_trail or () if isinstance(v, int | float)),
         )
+
+
+#: What a RunRecord reads, named as its fields: a listing of many runs never loads their
+#: config texts, tracebacks or environments, which is most of what a run row weighs.
+RUN_COLUMNS = (
+    Run.id,
+    Run.name,
+    Run.status,
+    Run.priority,
+    Run.attempts,
+    Run.max_attempts,
+    Run.config_hash,
+    Run.dataset,
+    Run.seed,
+    Run.tags,
+    Run.enqueued_at,
+    Run.started_at,
+    Run.finished_at,
+    Run.worker_id,
+    Run.exit_code,
+    Run.failure_kind,
+    Run.error,
+    Run.cancel_requested,
+    RunSummary.round,
+    RunSummary.phase,
+    RunSummary.progress,
+    RunSummary.crm_ndcg10,
+    RunSummary.llm_ndcg10,
+    RunSummary.events,
+    RunSummary.bad_lines,
+    RunSummary.epoch,
+    RunSummary.loss_trail,
+)
 
 
 @dataclass(frozen=True)
