@@ -22,6 +22,8 @@ METRICS = ("hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20")
 CURVE_METRICS = ("hr@10", "ndcg@10")
 CRM_NAMES = {"sasrec": "SASRec", "gru4rec": "GRU4Rec"}
 FORMATS = ("table", "md", "csv", "latex", "json")
+#: Label suffix of the control rows: mutual rounds with gamma = beta = 0.
+NO_KD = ", rounds w/o KD"
 
 #: round -> model -> metric -> value, of one run (test split, after each phase)
 RoundMetrics = dict[int, dict[str, dict[str, float]]]
@@ -73,6 +75,9 @@ def methods_of(config: dict[str, Any]) -> list[tuple[str, str]]:
         return out
     if mode == "one_way":
         return [(f"One-way LLM→{crm}", "crm")]
+    if config.get("distill.gamma") == 0 and config.get("distill.beta") == 0:
+        # The schedule without teacher terms: what the extra rounds alone are worth.
+        return [(crm + NO_KD, "crm"), ("E4SRec" + NO_KD, "llm")]
     ablations = []
     if config.get("distill.rounds") == 1:
         ablations.append("w/o loop")
@@ -127,39 +132,58 @@ def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
 
 
 def _row_order(row: MethodRow) -> tuple[int, str, str]:
-    rank = 0 if row.method in CRM_NAMES.values() else 1 if row.method == "E4SRec" else 2
-    if row.method.startswith("LLMD4Rec"):
-        rank = 3 if " w/o" not in row.method else 4
-    return (rank, row.method, row.variant)
+    """Baselines, their no-KD controls, one-way, LLMD4Rec, then the ablations."""
+    name = row.method
+    if name in CRM_NAMES.values():
+        rank = 0
+    elif name.endswith(NO_KD):
+        rank = 3 if name.startswith("E4SRec") else 1
+    elif name == "E4SRec":
+        rank = 2
+    elif name.startswith("LLMD4Rec"):
+        rank = 5 if " w/o" not in name else 6
+    else:
+        rank = 4
+    return (rank, name, row.variant)
 
 
 def _gains(rows: list[MethodRow]) -> list[Gain]:
-    """Each distilled CRM against its CRM alone; each distilled LLM against E4SRec."""
+    """Each distilled CRM against its CRM alone; each distilled LLM against E4SRec; and
+    both against the same rounds without KD, when that control was run."""
     singles = {r.method: r for r in rows if not r.variant}
     out = []
     for row in rows:
         if row.method.startswith("LLMD4Rec_L"):
-            base = singles.get("E4SRec")
+            base_name = "E4SRec"
         elif row.method.startswith(("LLMD4Rec_C", "One-way")):
-            crm = next((n for n in CRM_NAMES.values() if n in row.method), "SASRec")
-            base = singles.get(crm)
+            base_name = next((n for n in CRM_NAMES.values() if n in row.method), "SASRec")
         else:
             continue
-        if base is None:
-            continue
-        relative = {
-            m: (row.stats[m].mean - base.stats[m].mean) / base.stats[m].mean
-            for m in METRICS
-            if m in row.stats and m in base.stats and base.stats[m].mean > 0
-        }
         label = row.method + (f" [{row.variant}]" if row.variant else "")
-        out.append(Gain(label, base.method, relative))
+        for base in (singles.get(base_name), singles.get(base_name + NO_KD)):
+            if base is None:
+                continue
+            relative = {
+                m: (row.stats[m].mean - base.stats[m].mean) / base.stats[m].mean
+                for m in METRICS
+                if m in row.stats and m in base.stats and base.stats[m].mean > 0
+            }
+            out.append(Gain(label, base.method, relative))
     return out
+
+
+def _is_full_method(label: str) -> bool:
+    """LLMD4Rec itself: not an ablation, not the no-KD control."""
+    return label.startswith("LLMD4Rec_C") and " w/o" not in label
 
 
 def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[CurvePoint]:
     """Per-round test metrics of both models, averaged over the mutual runs without ablations."""
-    mutual = [r for r in runs if r.config.get("distill.mode") == "mutual" and " w/o" not in methods_of(r.config)[0][0]]
+    mutual = [
+        r
+        for r in runs
+        if r.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(r.config)[0][0])
+    ]
     if len({_group_key(r) for r in mutual}) != 1:
         return []  # a curve over several different configs would mean nothing
     values: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))

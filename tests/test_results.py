@@ -66,6 +66,35 @@ def test_seeds_group_into_mean_and_std_and_gains_are_relative() -> None:
     assert curve[(1, "crm")].n == 1
 
 
+def test_the_no_kd_control_gets_its_own_rows_and_gains_but_no_curve() -> None:
+    no_kd = {"distill__mode": "mutual", "distill__rounds": 2, "distill__gamma": 0.0, "distill__beta": 0.0}
+    mutual = {"distill__mode": "mutual", "distill__rounds": 2, "distill__gamma": 1.0, "distill__beta": 1.0}
+    runs = [
+        run(1, 0, {"crm": m(0.10)}),
+        run(2, 0, {"crm": m(0.10), "llm": m(0.20)}, distill__model="llm"),
+        run(3, 0, {"crm": m(0.16), "llm": m(0.25)}, **no_kd),
+        run(4, 0, {"crm": m(0.20), "llm": m(0.30)}, **mutual),
+    ]
+    rounds = {3: {1: {"crm": {"ndcg@10": 0.5}}}, 4: {1: {"crm": {"ndcg@10": 0.1}}}}
+    (table,) = build_results(runs, rounds)
+    assert [r.method for r in table.rows] == [
+        "SASRec",
+        "SASRec, rounds w/o KD",
+        "E4SRec",
+        "E4SRec, rounds w/o KD",
+        "LLMD4Rec_C",
+        "LLMD4Rec_L",
+    ]
+    gains = {(g.method, g.baseline): g.relative["hr@10"] for g in table.gains}
+    assert gains == {
+        ("LLMD4Rec_C", "SASRec"): pytest.approx(1.0),
+        ("LLMD4Rec_C", "SASRec, rounds w/o KD"): pytest.approx(0.25),
+        ("LLMD4Rec_L", "E4SRec"): pytest.approx(0.5),
+        ("LLMD4Rec_L", "E4SRec, rounds w/o KD"): pytest.approx(0.2),
+    }
+    assert [(p.round, p.stats["ndcg@10"].mean) for p in table.curve] == [(1, 0.1)]  # the control stays out
+
+
 def test_runs_under_different_protocols_get_separate_tables() -> None:
     a = run(1, 0, {"crm": m(0.1)})
     b = CompareInput(2, "b", "succeeded", 0, dict(a.config), {**PROTOCOL, "ranking": "sampled"}, {"crm": m(0.3)})
