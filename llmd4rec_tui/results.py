@@ -180,9 +180,7 @@ def _is_full_method(label: str) -> bool:
 def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[CurvePoint]:
     """Per-round test metrics of both models, averaged over the mutual runs without ablations."""
     mutual = [
-        r
-        for r in runs
-        if r.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(r.config)[0][0])
+        r for r in runs if r.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(r.config)[0][0])
     ]
     if len({_group_key(r) for r in mutual}) != 1:
         return []  # a curve over several different configs would mean nothing

@@ -15,7 +15,7 @@ from engine.config import Config, config_from_dict
 from engine.events import Emitter
 from engine.experiment import run_experiment
 from engine.phase_cache import round0_key
-from engine.protocol import Event, decode
+from engine.protocol import Eval, Event, decode
 from engine.runtime import Cancelled, CancelToken
 
 pytestmark = pytest.mark.xdist_group("torch")
@@ -206,8 +206,10 @@ def test_round_zero_crm_does_not_depend_on_the_llm_settings(tmp_path: Path) -> N
     assert round0_key(base, "llm") != round0_key(other, "llm")
     _, alone = run(base, tmp_path / "alone")
     _, mixed = run(other, tmp_path / "mixed")
-    crm_test = [
-        [e.metrics for e in events if e.type == "eval" and e.split == "test" and e.model == "crm"][0]  # type: ignore[attr-defined]
-        for events in (alone, mixed)
-    ]
-    assert crm_test[0] == crm_test[1]
+    assert round0_crm_test(alone) == round0_crm_test(mixed)
+
+
+def round0_crm_test(events: list[Event]) -> dict[str, float]:
+    """Test metrics of the first CRM phase (round 0)."""
+    tests = [e for e in events if isinstance(e, Eval) and e.split == "test" and e.model == "crm"]
+    return tests[0].metrics
