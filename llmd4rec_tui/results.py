@@ -208,6 +208,16 @@ def build_results(runs: list[CompareInput], rounds: dict[int, RoundMetrics] | No
     return tables
 
 
+def best_means(table: ResultsTable) -> dict[str, float]:
+    """metric -> the highest mean of any row: the cells the paper sets in bold (ties all bold)."""
+    best: dict[str, float] = {}
+    for metric in METRICS:
+        means = [row.stats[metric].mean for row in table.rows if metric in row.stats]
+        if means:
+            best[metric] = max(means)
+    return best
+
+
 # ---- exports -----------------------------------------------------------------------------
 
 
@@ -313,3 +323,7 @@ def to_json(tables: list[ResultsTable]) -> str:
         ],
         indent=2,
     )
+
+
+#: --format value -> exporter, shared by `runs results` and the Results screen's export keys.
+EXPORTERS = {"md": to_markdown, "csv": to_csv, "latex": to_latex, "json": to_json}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmd4rec_tui.results import build_results, methods_of, to_csv, to_json, to_latex, to_markdown
+from llmd4rec_tui.results import best_means, build_results, methods_of, to_csv, to_json, to_latex, to_markdown
 from llmd4rec_tui.store.views import CompareInput
 
 PROTOCOL = {"split": "leave-one-out", "ranking": "full", "dataset_hash": "abc"}
@@ -109,3 +109,16 @@ def test_exports_carry_every_row() -> None:
     assert to_csv(tables).count("\n") == 1 + 3
     assert r"LLMD4Rec\_C" in to_latex(tables) and r"\textbf{" in to_latex(tables)
     assert {r["method"] for r in json.loads(to_json(tables))[0]["rows"]} == {"SASRec", "LLMD4Rec_C", "LLMD4Rec_L"}
+
+
+def test_best_means_are_the_highest_mean_per_metric_and_skip_missing_ones() -> None:
+    runs = [
+        run(1, 0, {"crm": m(0.10)}),
+        run(2, 0, {"crm": m(0.05), "llm": {"hr@10": 0.30}}, distill__model="llm"),
+        run(3, 0, {"crm": m(0.20), "llm": {"hr@10": 0.30}}, distill__mode="mutual"),
+    ]
+    (table,) = build_results(runs)
+    best = best_means(table)
+    assert best == {"hr@10": pytest.approx(0.30), "ndcg@10": pytest.approx(0.10), "hr@20": pytest.approx(0.30)}
+    bold = [r.method for r in table.rows if r.stats["hr@10"].mean == best["hr@10"]]
+    assert bold == ["E4SRec", "LLMD4Rec_L"]  # a tie: both in bold, as to_latex does
