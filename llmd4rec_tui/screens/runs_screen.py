@@ -39,6 +39,7 @@ class RunsScreen(Screen[None]):
         Binding("space", "toggle_mark", "Mark"),
         Binding("A", "mark_shown", "Mark all shown", show=False),
         Binding("c", "compare", "Compare"),
+        Binding("R", "results", "Results"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
@@ -267,6 +268,18 @@ class RunsScreen(Screen[None]):
             self.notify("mark at least two runs with space to compare them", severity="warning")
             return
         self.app.push_screen(CompareScreen(self.context, ids))
+
+    def action_results(self) -> None:
+        """The paper-style table of the marked runs, else of the runs the filter shows."""
+        from llmd4rec_tui.screens.results_screen import ResultsScreen, ResultsSource
+
+        if self.marked:
+            source = ResultsSource(run_ids=tuple(sorted(self.marked)))
+        elif self.where != RunFilter():
+            source = ResultsSource(where=self.where)
+        else:
+            source = ResultsSource()  # the screen asks for a tag
+        self.app.push_screen(ResultsScreen(self.context, source))
 
     # ---- queue actions ---------------------------------------------------------------
 

@@ -1,0 +1,240 @@
+"""The Results screen: the paper-style table of `llmd4rec runs results` for the runs marked
+(or filtered) on the Runs screen, or for a tag typed at the top, with exports in one key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
+from llmd4rec_tui.screens.compare_screen import SUFFIXES
+from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.messages import ReadFailed
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.queries import list_runs
+from llmd4rec_tui.store.rounds import round_metrics
+from llmd4rec_tui.store.run_filter import RunFilter, RunSort
+from llmd4rec_tui.store.views import compare_inputs
+from llmd4rec_tui.widgets.results_view import ResultsView
+
+#: The order `runs results --tag` takes runs in, so an export equals the CLI's output.
+BY_ID = RunSort("id", descending=False)
+NO_FINISHED = "no finished runs in this selection; `--all` / key `a` to include unfinished"
+
+
+@dataclass(frozen=True)
+class ResultsSource:
+    """Which runs the table covers: the ids marked on the Runs screen, or what a filter selects."""
+
+    run_ids: tuple[int, ...] = ()
+    where: RunFilter | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.run_ids and self.where is None
+
+    @property
+    def tag_only(self) -> str | None:
+        """The tag, when the filter is nothing but a tag (the CLI's `--tag`)."""
+        where = self.where
+        if where is None or where.tag is None or where.statuses or where.dataset or where.text:
+            return None
+        return where.tag
+
+    def describe(self) -> str:
+        if self.run_ids:
+            return f"{len(self.run_ids)} marked runs"
+        if self.where is None:
+            return "no runs chosen"
+        if self.tag_only is not None:
+            return f"tag {self.tag_only}"
+        where = self.where
+        parts = [f"status:{','.join(where.statuses)}"] if where.statuses else []
+        parts += [f"tag:{where.tag}"] if where.tag else []
+        parts += [f"dataset:{where.dataset}"] if where.dataset else []
+        parts += [where.text] if where.text else []
+        return "filter " + " ".join(parts)
+
+
+def export_path(directory: Path, source: ResultsSource, run_ids: tuple[int, ...], fmt: str) -> Path:
+    """results-<tag>.<ext> for a tag, results-<marked ids>.<ext> for marked runs, else the ids
+    of the runs in the table: the arguments that give the same output from `runs results`."""
+    tag = source.tag_only
+    if tag is not None:
+        label = re.sub(r"[^\w.-]+", "_", tag)
+    else:
+        ids = source.run_ids or run_ids
+        label = "-".join(str(i) for i in ids[:8]) + ("-etc" if len(ids) > 8 else "")
+    return directory / f"results-{label}.{SUFFIXES[fmt]}"
+
+
+class ResultsLoaded(Message):
+    """What one read found: how many runs the source selects, which of them the tables cover."""
+
+    def __init__(self, request: int, selected: int, run_ids: tuple[int, ...], tables: list[ResultsTable]) -> None:
+        self.request, self.selected, self.run_ids, self.tables = request, selected, run_ids, tables
+        super().__init__()
+
+
+def read_results(store: Store, source: ResultsSource, include_unfinished: bool, request: int) -> ResultsLoaded:
+    """The same reads and filter as `runs results` (compare inputs, round metrics, succeeded only)."""
+    with store.session() as session:
+        if source.run_ids:
+            ids = list(source.run_ids)
+        elif source.where is not None:
+            ids = [run.id for run in list_runs(session, source.where, BY_ID)]
+        else:
+            ids = []
+        runs = compare_inputs(session, ids)
+        chosen = [r for r in runs if include_unfinished or r.status == "succeeded"]
+        rounds = round_metrics(session, [r.id for r in chosen], CURVE_METRICS)
+    return ResultsLoaded(request, len(runs), tuple(r.id for r in chosen), build_results(chosen, rounds))
+
+
+class ResultsScreen(Screen[None]):
+    CSS_PATH = "results_screen.tcss"
+    AUTO_FOCUS = "#results"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("a", "toggle_unfinished", "Unfinished"),
+        Binding("t", "focus_tag", "Tag"),
+        Binding("m", "export('md')", "Markdown"),
+        Binding("l", "export('latex')", "LaTeX"),
+        Binding("c", "export('csv')", "CSV"),
+        Binding("j", "export('json')", "JSON"),
+    ]
+
+    def __init__(self, context: AppContext, source: ResultsSource, include_unfinished: bool = False) -> None:
+        super().__init__()
+        self.context = context
+        self.origin = source  # what the Runs screen chose; an emptied tag input returns to it
+        self.source = source
+        self.include_unfinished = include_unfinished
+        self.loaded: ResultsLoaded | None = None
+        self._question = 0  # bumped when the source or the unfinished toggle changes
+        self._reading: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="t tag: show every run with this tag (empty: the runs chosen on the Runs screen)",
+                    id="results-tag")  # fmt: skip
+        yield Static("loading…", id="results-status")
+        yield ResultsView(id="results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.source.is_empty:
+            self.query_one("#results-tag", Input).focus()
+        self.ask()
+        self.poll = self.set_interval(max(self.context.poll_s, 2.0), self.reload)
+
+    def on_screen_suspend(self) -> None:
+        self.poll.pause()  # a screen on top polls for itself; this one waits
+
+    def on_screen_resume(self) -> None:
+        self.poll.resume()
+        self.reload()
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def ask(self) -> None:
+        """What to show changed: read it now, and ignore answers to the old question."""
+        self._question += 1
+        self.reload()
+
+    def reload(self) -> None:
+        """Read and build the tables in a thread; a poll never piles up behind a slow read."""
+        if self._reading == self._question:
+            return
+        self._reading = self._question
+        store, source, unfinished, request = self.context.store, self.source, self.include_unfinished, self._question
+
+        def read() -> None:
+            try:
+                loaded = read_results(store, source, unfinished, request)
+            except KeyError as exc:  # a marked run was deleted meanwhile
+                self.post_message(ReadFailed(str(exc.args[0])))
+                return
+            except Exception as exc:  # keep the screen alive through a locked database
+                self.post_message(ReadFailed(f"cannot read runs: {exc}"))
+                return
+            self.post_message(loaded)
+
+        self.run_worker(read, thread=True, group="results-read", exit_on_error=False)
+
+    async def on_results_loaded(self, message: ResultsLoaded) -> None:
+        if self._reading == message.request:
+            self._reading = None
+        if message.request != self._question:
+            return  # an answer for a tag or toggle no longer shown
+        self.loaded = message
+        await self.query_one(ResultsView).show(message.tables, self._empty_text(message))
+        self._status()
+
+    def on_read_failed(self, message: ReadFailed) -> None:
+        self._reading = None
+        self._status(message.message)
+
+    def _empty_text(self, loaded: ResultsLoaded) -> str:
+        if self.source.is_empty:
+            return "type a tag above, or mark runs (space) or filter them (/) on the Runs screen and press R"
+        if not loaded.selected:
+            return f"no runs in this selection ({self.source.describe()})"
+        return "no runs in this selection" if self.include_unfinished else NO_FINISHED
+
+    def _status(self, error: str | None = None) -> None:
+        status = self.query_one("#results-status", Static)
+        status.set_class(error is not None, "-error")
+        if error is not None:
+            status.update(Text(error))
+            return
+        self.sub_title = self.source.describe()
+        which = "all runs" if self.include_unfinished else "finished runs only"
+        text = f"{self.source.describe()} · {which} (a toggles)"
+        if self.loaded is not None:
+            shown = len(self.loaded.run_ids)
+            text = f"{shown} of {self.loaded.selected} runs · {text} · {len(self.loaded.tables)} protocol(s)"
+        status.update(Text(text))
+
+    # ---- keys --------------------------------------------------------------------------
+
+    def action_toggle_unfinished(self) -> None:
+        self.include_unfinished = not self.include_unfinished
+        self._status()
+        self.ask()
+
+    def action_focus_tag(self) -> None:
+        self.query_one("#results-tag", Input).focus()
+
+    @on(Input.Changed, "#results-tag")
+    def tag_changed(self, event: Input.Changed) -> None:
+        tag = event.value.strip()
+        self.source = ResultsSource(where=RunFilter(tag=tag)) if tag else self.origin
+        self.ask()
+
+    @on(Input.Submitted, "#results-tag")
+    def tag_submitted(self) -> None:
+        self.query_one(ResultsView).focus()
+
+    def action_export(self, fmt: str) -> None:
+        loaded = self.loaded
+        if loaded is None or not loaded.tables:
+            self.notify("nothing to export: no runs in this selection", severity="warning")
+            return
+        path = export_path(self.context.export_dir, self.source, loaded.run_ids, fmt)
+        try:
+            path.write_text(EXPORTERS[fmt](loaded.tables), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"wrote {path}")
