@@ -17,11 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from llmd4rec_tui.screens.compare_screen import CompareScreen  # noqa: E402
+from llmd4rec_tui.screens.results_screen import ResultsScreen  # noqa: E402
 from llmd4rec_tui.screens.run_screen import RunScreen  # noqa: E402
 from llmd4rec_tui.store.db import open_store  # noqa: E402
 from llmd4rec_tui.widgets.runs_table import RunsTable  # noqa: E402
 from tests.tui.dbfill import fill  # noqa: E402
 from tests.tui.pilot_helpers import build_app, wait_for  # noqa: E402
+from tests.tui.results_fill import TAG, fill_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 32)
@@ -56,6 +58,17 @@ async def shoot(url: str, ids: dict[str, int]) -> None:
         app.save_screenshot("compare.svg", str(HERE))
 
 
+async def shoot_results(url: str) -> None:
+    """The Results screen on baselines, LLMD4Rec over two seeds and an ablation."""
+    app = build_app(url, poll_s=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query_one(RunsTable).run_ids))
+        await pilot.press("slash", *f"tag:{TAG}", "enter", "R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.loaded is not None)
+        await pilot.pause(0.3)
+        app.save_screenshot("results.svg", str(HERE))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'runs.db'}"
@@ -63,6 +76,11 @@ def main() -> None:
         ids = fill(store)
         store.close()
         asyncio.run(shoot(url, ids))
+        results_url = f"sqlite:///{Path(tmp) / 'results.db'}"
+        store = open_store(results_url)
+        fill_results(store)
+        store.close()
+        asyncio.run(shoot_results(results_url))
 
 
 if __name__ == "__main__":
