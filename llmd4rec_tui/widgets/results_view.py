@@ -98,7 +98,7 @@ class ResultsView(VerticalScroll):
 
     async def show(self, tables: list[ResultsTable], empty: str) -> None:
         """The tables, or the empty-state message when there are none."""
-        if tuple(tables) == self._shown and (tables or empty == self._empty):
+        if tuple(tables) == self._shown and (bool(tables) or empty == self._empty):
             return
         self._shown, self._empty = tuple(tables), empty
         widgets: list[Widget] = [Static(Text(empty), classes="empty")] if not tables else []

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import llmd4rec_tui.cli.results_cmd  # noqa: F401  (attaches `runs results`)
 from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.cli import app as cli_app
+from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.results_screen import NO_FINISHED, ResultsScreen
 from llmd4rec_tui.store.db import open_store
 from llmd4rec_tui.store.models import Run
@@ -150,6 +151,11 @@ async def test_without_a_selection_a_typed_tag_chooses_the_runs(db_url: str, ids
         await wait_for(pilot, lambda: bool(screen.query("#methods-0")))
         assert screen.query_one(ResultsView).has_focus
         assert len(column(screen, "methods-0")) == 6
+        await pilot.press("question_mark")  # the help lists this screen's keys
+        assert isinstance(app.screen, HelpScreen)
+        assert ("m", "Markdown") in app.screen.sections["Results"] and ("a", "Unfinished") in app.screen.sections[
+            "Results"
+        ]
 
 
 async def test_a_run_that_finishes_appears_at_the_next_poll(db_url: str, ids: dict[str, int]) -> None:
@@ -159,6 +165,10 @@ async def test_a_run_that_finishes_appears_at_the_next_poll(db_url: str, ids: di
         await pilot.press("slash", *f"tag:{TAG}", "enter")
         screen = await results_open(pilot)
         assert "One-way LLM→SASRec" not in [t.plain for t in column(screen, "methods-0")]
+        grid, before = screen.query_one("#methods-0"), screen.loaded
+        screen.reload()  # a poll that finds nothing new keeps the widgets: no flicker
+        await wait_for(pilot, lambda: screen.loaded is not before)
+        assert screen.query_one("#methods-0") is grid
         assert app.context is not None
         with app.context.store.write() as session:
             run = session.get(Run, ids["oneway0"])
