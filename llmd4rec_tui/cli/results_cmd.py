@@ -14,20 +14,8 @@ from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
-from llmd4rec_tui.results import (
-    CURVE_METRICS,
-    FORMATS,
-    METRICS,
-    ResultsTable,
-    build_results,
-    to_csv,
-    to_json,
-    to_latex,
-    to_markdown,
-)
+from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, FORMATS, METRICS, ResultsTable, build_results
 from llmd4rec_tui.store.rounds import round_metrics
-
-EXPORTERS = {"md": to_markdown, "csv": to_csv, "latex": to_latex, "json": to_json}
 
 
 def _render(tables: list[ResultsTable]) -> None:
