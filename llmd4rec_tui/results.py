@@ -200,7 +200,8 @@ def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[Cu
 def build_results(runs: list[CompareInput], rounds: dict[int, RoundMetrics] | None = None) -> list[ResultsTable]:
     by_protocol: dict[str, list[CompareInput]] = defaultdict(list)
     for run in runs:
-        by_protocol[protocol_label(run)].append(run)
+        if run.metrics:  # a run with no metrics yet has no row to add (nor a protocol)
+            by_protocol[protocol_label(run)].append(run)
     tables = []
     for protocol, members in by_protocol.items():
         rows = _method_rows(members)

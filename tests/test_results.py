@@ -95,6 +95,12 @@ def test_the_no_kd_control_gets_its_own_rows_and_gains_but_no_curve() -> None:
     assert [(p.round, p.stats["ndcg@10"].mean) for p in table.curve] == [(1, 0.1)]  # the control stays out
 
 
+def test_runs_without_metrics_yet_add_no_table() -> None:
+    waiting = CompareInput(2, "queued", "queued", 0, {"distill.mode": "none"}, {}, {})
+    tables = build_results([run(1, 0, {"crm": m(0.1)}), waiting])
+    assert len(tables) == 1 and tables[0].rows[0].run_ids == (1,)
+
+
 def test_runs_under_different_protocols_get_separate_tables() -> None:
     a = run(1, 0, {"crm": m(0.1)})
     b = CompareInput(2, "b", "succeeded", 0, dict(a.config), {**PROTOCOL, "ranking": "sampled"}, {"crm": m(0.3)})

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from llmd4rec_tui.settings import resolve_db_url
 
 err_console = Console(stderr=True)
+out_console = Console()
 EXIT_USAGE = 2
 
 
@@ -34,3 +36,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print one clear error line and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def print_wide(table: Table) -> None:
+    """On a terminal, fit it; into a pipe or file, never wrap or cut a cell."""
+    if out_console.is_terminal:
+        out_console.print(table)
+        return
+    options = out_console.options.update_width(10_000)
+    width = max(out_console.width, out_console.measure(table, options=options).maximum)
+    Console(width=width, color_system=None).print(table)

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare, format_delta, format_stat
-
-console = Console()
 
 
 def render_table(comparison: Comparison) -> list[Table]:
@@ -45,15 +42,6 @@ def render_table(comparison: Comparison) -> list[Table]:
             grid.add_row(*cells)
         out.append(grid)
     return out
-
-
-def print_wide(table: Table) -> None:
-    """On a terminal, fit it; into a pipe or file, never wrap or cut a cell."""
-    if console.is_terminal:
-        console.print(table)
-        return
-    width = max(console.width, console.measure(table, options=console.options.update_width(10_000)).maximum)
-    Console(width=width, color_system=None).print(table)
 
 
 @runs_app.command("compare")

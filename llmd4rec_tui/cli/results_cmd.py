@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
@@ -19,17 +18,16 @@ from llmd4rec_tui.store.rounds import round_metrics
 
 
 def _render(tables: list[ResultsTable]) -> None:
-    console = Console()
     for table in tables:
         grid = Table(title=f"protocol: {table.protocol}", title_justify="left")
         grid.add_column("method", no_wrap=True)
-        grid.add_column("runs", justify="right")
+        grid.add_column("runs", justify="right", min_width=4, no_wrap=True)
         for metric in METRICS:
             grid.add_column(metric.upper(), justify="right", no_wrap=True)
         for row in table.rows:
             label = row.method + (f" [{row.variant}]" if row.variant else "")
             grid.add_row(label, str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
-        console.print(grid)
+        print_wide(grid)
         if table.gains:
             gains = Table(title="relative gain over the model's own baseline", title_justify="left")
             gains.add_column("method", no_wrap=True)
@@ -39,7 +37,7 @@ def _render(tables: list[ResultsTable]) -> None:
             for gain in table.gains:
                 cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
                 gains.add_row(gain.method, gain.baseline, *cells)
-            console.print(gains)
+            print_wide(gains)
         if table.curve:
             curve = Table(title="per round (test, mutual runs)", title_justify="left")
             curve.add_column("round", justify="right")
@@ -48,7 +46,7 @@ def _render(tables: list[ResultsTable]) -> None:
                 curve.add_column(metric.upper(), justify="right")
             for point in table.curve:
                 curve.add_row(str(point.round), point.model, *(format_stat(point.stats.get(m)) for m in CURVE_METRICS))
-            console.print(curve)
+            print_wide(curve)
 
 
 @runs_app.command("results")
