@@ -1,13 +1,17 @@
 """Regenerate the SVG screenshots in this folder from the app itself.
 
     python docs/screenshots/make.py
+    python docs/screenshots/make.py --db sqlite:///runs.db --run 2 --tag ml100k --prefix ml100k
 
-Fills a temporary database with the recorded engine logs of tests/fixtures/events (through
-`queue add` and the worker's ingestor), opens each screen headless and saves it.
+The first fills a temporary database with the recorded engine logs of tests/fixtures/events
+(through `queue add` and the worker's ingestor), opens each screen headless and saves it.
+The second shoots a real database instead: the Run screen's tabs of one run and the
+Results screen of one tag, saved as PREFIX-run-TAB.svg and PREFIX-results.svg.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import tempfile
@@ -69,7 +73,37 @@ async def shoot_results(url: str) -> None:
         app.save_screenshot("results.svg", str(HERE))
 
 
+async def shoot_real(url: str, run_id: int, tag: str, prefix: str) -> None:
+    """One real run's tabs and one real tag's results, read-only."""
+    app = build_app(url, poll_s=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query_one(RunsTable).run_ids))
+        for tab in ("losses", "weights", "metrics", "params"):
+            screen = RunScreen(app.context, run_id)  # type: ignore[arg-type]
+            await app.push_screen(screen)
+            await wait_for(pilot, lambda screen=screen: screen.info is not None)
+            screen.action_show_tab(tab)
+            await pilot.pause(0.5)
+            app.save_screenshot(f"{prefix}-run-{tab}.svg", str(HERE))
+            app.pop_screen()
+        await pilot.press("slash", *f"tag:{tag}", "enter", "R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.loaded is not None)
+        await pilot.pause(0.5)
+        app.save_screenshot(f"{prefix}-results.svg", str(HERE))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", help="Shoot this database instead of the test fixtures.")
+    parser.add_argument("--run", type=int, default=0, help="With --db: the run whose tabs to shoot.")
+    parser.add_argument("--tag", default="", help="With --db: the tag whose Results screen to shoot.")
+    parser.add_argument("--prefix", default="real", help="With --db: file name prefix.")
+    args = parser.parse_args()
+    if args.db:
+        if not args.run or not args.tag:
+            parser.error("--db needs --run ID and --tag TAG")
+        asyncio.run(shoot_real(args.db, args.run, args.tag, args.prefix))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'runs.db'}"
         store = open_store(url)
