@@ -160,7 +160,9 @@ def _gains(rows: list[MethodRow]) -> list[Gain]:
         else:
             continue
         label = row.method + (f" [{row.variant}]" if row.variant else "")
-        for base in (singles.get(base_name), singles.get(base_name + NO_KD)):
+        # The control trains R rounds; a single-round ablation is not comparable with it.
+        control = None if "w/o loop" in row.method else singles.get(base_name + NO_KD)
+        for base in (singles.get(base_name), control):
             if base is None:
                 continue
             relative = {

@@ -93,6 +93,10 @@ def test_the_no_kd_control_gets_its_own_rows_and_gains_but_no_curve() -> None:
         ("LLMD4Rec_L", "E4SRec, rounds w/o KD"): pytest.approx(0.2),
     }
     assert [(p.round, p.stats["ndcg@10"].mean) for p in table.curve] == [(1, 0.1)]  # the control stays out
+    single_round = run(5, 0, {"crm": m(0.12), "llm": m(0.22)}, **{**mutual, "distill__rounds": 1})
+    (table,) = build_results([*runs, single_round])
+    baselines = [g.baseline for g in table.gains if "w/o loop" in g.method]
+    assert baselines == ["SASRec", "E4SRec"]  # never the R-round control
 
 
 def test_runs_without_metrics_yet_add_no_table() -> None:
