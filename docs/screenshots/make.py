@@ -16,6 +16,7 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +36,17 @@ RUN_TABS = [("running", "losses"), ("running", "weights"), ("base0", "metrics"),
             ("failed", "failure"), ("base0", "config")]  # fmt: skip
 
 
+async def shoot_tab(app: Any, pilot: Any, run_id: int, tab: str, file_name: str) -> None:
+    """Open one run's Run screen on one tab, save it, and go back."""
+    screen = RunScreen(app.context, run_id)
+    await app.push_screen(screen)
+    await wait_for(pilot, lambda: screen.info is not None)
+    screen.action_show_tab(tab)
+    await pilot.pause(0.4)
+    app.save_screenshot(file_name, str(HERE))
+    app.pop_screen()
+
+
 async def shoot(url: str, ids: dict[str, int]) -> None:
     app = build_app(url, poll_s=3600)
     async with app.run_test(size=SIZE) as pilot:
@@ -47,13 +59,7 @@ async def shoot(url: str, ids: dict[str, int]) -> None:
         app.save_screenshot("help.svg", str(HERE))
         await pilot.press("escape")
         for name, tab in RUN_TABS:
-            screen = RunScreen(app.context, ids[name])  # type: ignore[arg-type]
-            await app.push_screen(screen)
-            await wait_for(pilot, lambda screen=screen: screen.info is not None)
-            screen.action_show_tab(tab)
-            await pilot.pause(0.3)
-            app.save_screenshot(f"run-{name}-{tab}.svg", str(HERE))
-            app.pop_screen()
+            await shoot_tab(app, pilot, ids[name], tab, f"run-{name}-{tab}.svg")
         chosen = [ids["base0"], ids["base1"], ids["failed"], ids["running"]]
         compare = CompareScreen(app.context, chosen, baseline_id=ids["failed"])  # type: ignore[arg-type]
         await app.push_screen(compare)
@@ -79,13 +85,7 @@ async def shoot_real(url: str, run_id: int, tag: str, prefix: str) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(pilot, lambda: bool(app.screen.query_one(RunsTable).run_ids))
         for tab in ("losses", "weights", "metrics", "params"):
-            screen = RunScreen(app.context, run_id)  # type: ignore[arg-type]
-            await app.push_screen(screen)
-            await wait_for(pilot, lambda screen=screen: screen.info is not None)
-            screen.action_show_tab(tab)
-            await pilot.pause(0.5)
-            app.save_screenshot(f"{prefix}-run-{tab}.svg", str(HERE))
-            app.pop_screen()
+            await shoot_tab(app, pilot, run_id, tab, f"{prefix}-run-{tab}.svg")
         await pilot.press("slash", *f"tag:{tag}", "enter", "R")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.loaded is not None)
         await pilot.pause(0.5)

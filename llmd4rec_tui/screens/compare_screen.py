@@ -8,12 +8,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import CompareLoaded, ReadFailed
+from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.views import CompareInput, compare_inputs
 from llmd4rec_tui.widgets.compare_table import CompareView
 
@@ -25,7 +25,7 @@ def export_path(directory: Path, run_ids: list[int], fmt: str) -> Path:
     return directory / f"compare-{ids}.{SUFFIXES[fmt]}"
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(PollingScreen):
     CSS_PATH = "compare_screen.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
@@ -54,14 +54,7 @@ class CompareScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"{len(self.run_ids)} runs"
         self.reload()
-        self.poll = self.set_interval(max(self.context.poll_s, 2.0), self.reload)
-
-    def on_screen_suspend(self) -> None:
-        self.poll.pause()  # a screen on top polls for itself; this one waits
-
-    def on_screen_resume(self) -> None:
-        self.poll.resume()
-        self.reload()
+        self.start_polling(max(self.context.poll_s, 2.0))
 
     def reload(self) -> None:
         store, ids = self.context.store, self.run_ids

@@ -13,13 +13,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
 from llmd4rec_tui.screens.compare_screen import SUFFIXES
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ReadFailed
+from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import list_runs
 from llmd4rec_tui.store.rounds import round_metrics
@@ -101,7 +101,7 @@ def read_results(store: Store, source: ResultsSource, include_unfinished: bool, 
     return ResultsLoaded(request, len(runs), tuple(r.id for r in chosen), build_results(chosen, rounds))
 
 
-class ResultsScreen(Screen[None]):
+class ResultsScreen(PollingScreen):
     CSS_PATH = "results_screen.tcss"
     AUTO_FOCUS = "#results"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -136,14 +136,7 @@ class ResultsScreen(Screen[None]):
         if self.source.is_empty:
             self.query_one("#results-tag", Input).focus()
         self.ask()
-        self.poll = self.set_interval(max(self.context.poll_s, 2.0), self.reload)
-
-    def on_screen_suspend(self) -> None:
-        self.poll.pause()  # a screen on top polls for itself; this one waits
-
-    def on_screen_resume(self) -> None:
-        self.poll.resume()
-        self.reload()
+        self.start_polling(max(self.context.poll_s, 2.0))
 
     # ---- reading ---------------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
+from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.screens.run_timeline import RunTimeline
 from llmd4rec_tui.store.queries import get_run, run_events
 from llmd4rec_tui.store.records import RunDetail
@@ -43,7 +43,7 @@ def summary_text(info: RunDetail, elapsed: str) -> Text:
     return text
 
 
-class RunScreen(Screen[None]):
+class RunScreen(PollingScreen):
     CSS_PATH = "run_screen.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
@@ -84,14 +84,7 @@ class RunScreen(Screen[None]):
         self.reload()
         # At most half a second: with the worker's own half-second batching, a new event
         # shows within about a second of the engine printing it.
-        self.poll = self.set_interval(min(self.context.poll_s, 0.5), self.reload)
-
-    def on_screen_suspend(self) -> None:
-        self.poll.pause()  # a screen on top polls for itself; this one waits
-
-    def on_screen_resume(self) -> None:
-        self.poll.resume()
-        self.reload()
+        self.start_polling(min(self.context.poll_s, 0.5))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_AT, "-wide")
