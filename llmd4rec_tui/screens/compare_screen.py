@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Static
 
 from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
 from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.export_file import write_export
 from llmd4rec_tui.screens.messages import CompareLoaded, ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.views import CompareInput, compare_inputs
@@ -101,9 +102,4 @@ class CompareScreen(PollingScreen):
 
     def action_export(self, fmt: str) -> None:
         path = export_path(self.context.export_dir, self.run_ids, fmt)
-        try:
-            path.write_text(EXPORTERS[fmt](self.comparison), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"cannot write {path}: {exc.strerror}", severity="error")
-            return
-        self.notify(f"wrote {path}")
+        write_export(self, path, EXPORTERS[fmt](self.comparison))

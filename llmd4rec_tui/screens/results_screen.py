@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Input, Static
 from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
 from llmd4rec_tui.screens.compare_screen import SUFFIXES
 from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.export_file import write_export
 from llmd4rec_tui.screens.messages import ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.db import Store
@@ -225,9 +226,4 @@ class ResultsScreen(PollingScreen):
             self.notify("nothing to export: no runs in this selection", severity="warning")
             return
         path = export_path(self.context.export_dir, self.source, loaded.run_ids, fmt)
-        try:
-            path.write_text(EXPORTERS[fmt](loaded.tables), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
-            return
-        self.notify(f"wrote {path}")
+        write_export(self, path, EXPORTERS[fmt](loaded.tables))
