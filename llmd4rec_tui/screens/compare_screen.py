@@ -12,13 +12,11 @@ from textual.widgets import Footer, Header, Static
 
 from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
 from llmd4rec_tui.screens.context import AppContext
-from llmd4rec_tui.screens.export_file import write_export
+from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
 from llmd4rec_tui.screens.messages import CompareLoaded, ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.views import CompareInput, compare_inputs
 from llmd4rec_tui.widgets.compare_table import CompareView
-
-SUFFIXES = {"csv": "csv", "md": "md", "latex": "tex", "json": "json"}
 
 
 def export_path(directory: Path, run_ids: list[int], fmt: str) -> Path:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from textual.screen import Screen
 
+#: File suffix of each export format the Compare and Results screens write.
+SUFFIXES = {"csv": "csv", "md": "md", "latex": "tex", "json": "json"}
+
 
 def write_export(screen: Screen[None], path: Path, text: str) -> bool:
     """An unwritable place is a notification naming the path and why, never a crash."""

@@ -16,9 +16,8 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, Static
 
 from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
-from llmd4rec_tui.screens.compare_screen import SUFFIXES
 from llmd4rec_tui.screens.context import AppContext
-from llmd4rec_tui.screens.export_file import write_export
+from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
 from llmd4rec_tui.screens.messages import ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.db import Store

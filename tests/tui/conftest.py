@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +12,19 @@ from llmd4rec_tui.store.db import Store, open_store
 from tests.tui.dbfill import fill
 
 
-@pytest.fixture(scope="session")
-def filled_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    path = tmp_path_factory.mktemp("template") / "runs.db"
+def build_template(path: Path, filler: Callable[[Store], dict[str, int]]) -> tuple[Path, dict[str, int]]:
+    """A database filled once, with everything in its main file, ready to be copied."""
     store = open_store(f"sqlite:///{path}")
-    ids = fill(store)
+    ids = filler(store)
     with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return path, ids
+
+
+@pytest.fixture(scope="session")
+def filled_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    return build_template(tmp_path_factory.mktemp("template") / "runs.db", fill)
 
 
 @pytest.fixture

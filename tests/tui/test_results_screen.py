@@ -19,23 +19,17 @@ from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.cli import app as cli_app
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.results_screen import NO_FINISHED, ResultsScreen
-from llmd4rec_tui.store.db import open_store
 from llmd4rec_tui.store.models import Run
 from llmd4rec_tui.widgets.results_view import ResultsView
 from llmd4rec_tui.widgets.runs_table import RunsTable
+from tests.tui.conftest import build_template
 from tests.tui.pilot_helpers import build_app, wait_for
 from tests.tui.results_fill import TAG, fill_results
 
 
 @pytest.fixture(scope="module")
 def results_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    path = tmp_path_factory.mktemp("results") / "runs.db"
-    store = open_store(f"sqlite:///{path}")
-    ids = fill_results(store)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return path, ids
+    return build_template(tmp_path_factory.mktemp("results") / "runs.db", fill_results)
 
 
 @pytest.fixture
