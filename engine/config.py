@@ -137,6 +137,12 @@ class DistillSection:
     teacher_cache: Literal["auto", "memory", "disk", "off"] = _f(
         "auto", "Frozen teacher logits: computed once per phase and kept (auto: disk when large)."
     )
+    teacher_samples_per_user: int | None = _f(
+        None,
+        "CRM phase: training samples per user the frozen LLM teacher scores, most recent first "
+        "(0 = every training position; none = the LLM's own samples, data.llm_samples_per_user).",
+        min=0,
+    )
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,7 @@ def _coerce(tp: Any, value: Any, source: str, key: str, meta: Mapping[str, Any])
             raise ConfigError(source, key, value, _describe(tp) + hint)
         return value
     if origin in (types.UnionType, typing.Union):
+        errors: list[ConfigError] = []
         for option in get_args(tp):
             if option is type(None):
                 if value is None:
@@ -255,8 +262,10 @@ def _coerce(tp: Any, value: Any, source: str, key: str, meta: Mapping[str, Any])
                 continue
             try:
                 return _coerce(option, value, source, key, meta)
-            except ConfigError:
-                continue
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == 1 and value is not None and errors[0].expected != _describe(get_args(tp)[0]):
+            raise ConfigError(source, key, value, f"{errors[0].expected}, or none (leave the key out)")
         raise ConfigError(source, key, value, _describe(tp))
     if origin is list:
         (inner,) = get_args(tp)

@@ -70,6 +70,9 @@ class Teacher(Protocol):
 
     def logits_for(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
 
+    def close(self) -> None:
+        """Release what the teacher keeps (a cache file on disk) once no phase needs it."""
+
 
 @dataclass(frozen=True)
 class DistillTerm:

@@ -178,6 +178,9 @@ def run_experiment(
             emitter.emit(Checkpoint(round=phase.round, phase=phase.model, path=str(last_checkpoint)))
     except Cancelled:
         raise Cancelled("cancel requested", str(last_checkpoint) if last_checkpoint else None) from None
+    finally:
+        for kept in teachers.values():
+            kept.close()
 
     emitter.emit(RunFinished(metrics=latest, seconds=time.perf_counter() - started))
     return latest
@@ -216,7 +219,11 @@ def _train_and_test(
         )
     )
     settings = PhaseSettings.from_config(config, phase.model, device=device)
-    train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
+    try:
+        train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
+    finally:
+        if distill is not None and distill.teacher not in teachers.values():
+            distill.teacher.close()  # a mutual round's teacher serves this phase only
     test = evaluate(
         student,
         data,
@@ -252,12 +259,13 @@ def _replay_phase(shared: PhaseCache, key: str, models: Models, name: str, emitt
 
 
 def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, run_dir: Path) -> Teacher:
-    """The CRM teacher runs live (cheap); the LLM teacher covers the LLM's sample keys,
-    computed once per phase unless distill.teacher_cache = 'off'."""
+    """The CRM teacher runs live (cheap); the LLM teacher covers the most recent
+    ``teacher_samples_per_user`` samples of each user, computed once per phase unless
+    distill.teacher_cache = 'off'."""
     model.eval()
     if name == "crm":
         return LiveTeacher(model, data, config.data.max_seq_len)
-    keys = data.llm_samples(config.data.llm_samples_per_user)
+    keys = data.llm_samples(teacher_samples_per_user(config))
     if config.distill.teacher_cache == "off":
         return LiveTeacher(model, data, config.data.llm_max_history, covered=keys)
     return CachedTeacher.build(
@@ -269,6 +277,13 @@ def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, 
         mode=config.distill.teacher_cache,
         run_dir=run_dir,
     )
+
+
+def teacher_samples_per_user(config: Config) -> int:
+    """How many of each user's most recent training samples the LLM teacher scores in a CRM
+    phase: distill.teacher_samples_per_user, or by default the LLM's own sample cap."""
+    chosen = config.distill.teacher_samples_per_user
+    return config.data.llm_samples_per_user if chosen is None else chosen
 
 
 def _cache_info(teacher: Teacher) -> dict[str, Any]:

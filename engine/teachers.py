@@ -51,16 +51,32 @@ class LiveTeacher:
             return torch.zeros(0, dtype=torch.long), torch.zeros(0, self.data.num_items + 1)
         return torch.from_numpy(rows), self.model.score(histories).detach().float().cpu()
 
+    def close(self) -> None:
+        """Nothing kept: the model belongs to the run."""
+
 
 class CachedTeacher:
     """Teacher logits for a fixed set of sample keys, computed once."""
 
-    def __init__(self, keys: np.ndarray, logits: np.ndarray, nbytes: int, where: str, seconds: float) -> None:
+    def __init__(
+        self, keys: np.ndarray, logits: np.ndarray, nbytes: int, where: str, seconds: float, path: Path | None = None
+    ) -> None:
         order = np.argsort(keys)
         self._keys = keys[order]
         self._order = order
         self._logits = logits
         self.nbytes, self.where, self.seconds = nbytes, where, seconds
+        self.path = path  # the memory-mapped file, when on disk
+
+    def close(self) -> None:
+        """Drop the logits and delete their file: at full coverage it is hundreds of MB
+        per phase, and nothing reads it once the phase (or a one-way run) is over."""
+        self._logits = np.zeros((0, self._logits.shape[1]), dtype=np.float32)
+        self._keys = self._keys[:0]
+        self._order = self._order[:0]
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
 
     @classmethod
     def build(
@@ -78,6 +94,7 @@ class CachedTeacher:
         nbytes = n * width * 4
         on_disk = mode == "disk" or (mode == "auto" and nbytes > DISK_THRESHOLD_BYTES)
         logits: np.ndarray
+        path: Path | None = None
         if on_disk:
             run_dir.mkdir(parents=True, exist_ok=True)
             path = run_dir / "teacher_logits.npy"
@@ -92,7 +109,7 @@ class CachedTeacher:
         seconds = time.perf_counter() - start
         where = "disk" if on_disk else "memory"
         log.info("teacher logits: %d samples x %d items, %.1f MB in %s, %.1f s", n, width, nbytes / 1e6, where, seconds)
-        return cls(np.asarray(keys), logits, nbytes, where, seconds)
+        return cls(np.asarray(keys), logits, nbytes, where, seconds, path)
 
     def logits_for(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         wanted = keys.cpu().numpy()

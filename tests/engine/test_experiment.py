@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from engine.config import Config, config_from_dict
+from engine.data import load_dataset
 from engine.events import Emitter
 from engine.experiment import run_experiment
 from engine.phase_cache import round0_key
@@ -213,3 +214,27 @@ def round0_crm_test(events: list[Event]) -> dict[str, float]:
     """Test metrics of the first CRM phase (round 0)."""
     tests = [e for e in events if isinstance(e, Eval) and e.split == "test" and e.model == "crm"]
     return tests[0].metrics
+
+
+def test_the_llm_teacher_can_cover_every_crm_sample_and_leaves_no_cache_file(tmp_path: Path) -> None:
+    """teacher_samples_per_user = 0: the frozen LLM scores every CRM training target (the
+    weights histogram counts one w2 per target), and its on-disk logits are gone afterwards."""
+    config = tiny(mode="one_way", rounds=2, teacher_samples_per_user=0, teacher_cache="disk")
+    data = load_dataset(config.data)
+    every_target = sum(len(seq) - 3 for seq in data.sequences)
+    _, events = run(config, tmp_path)
+    started = [e for e in events if e.type == "phase_started" and e.teacher == "llm"]  # type: ignore[attr-defined]
+    assert [s.teacher_cache["samples"] for s in started] == [every_target] * 2  # type: ignore[attr-defined]
+    assert {s.teacher_cache["where"] for s in started} == {"disk"}  # type: ignore[attr-defined]
+    weights = [e for e in events if e.type == "weights"]
+    assert weights and all(sum(e.counts) == every_target for e in weights)  # type: ignore[attr-defined]
+    assert not list(tmp_path.rglob("teacher_logits.npy"))
+
+
+def test_by_default_the_llm_teacher_covers_the_llms_own_samples(tmp_path: Path) -> None:
+    _, events = run(tiny(rounds=1, teacher_cache="disk"), tmp_path)
+    started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
+    assert started.teacher_cache["samples"] == 40 * 2  # data.llm_samples_per_user = 2, 40 users
+    weights = next(e for e in events if e.type == "weights" and e.phase == "crm")  # type: ignore[attr-defined]
+    assert sum(weights.counts) == 40 * 2  # type: ignore[attr-defined]
+    assert not list(tmp_path.rglob("teacher_logits.npy"))
