@@ -37,6 +37,7 @@ class MethodRow:
     seeds: tuple[int, ...]
     stats: dict[str, MetricStat]
     variant: str = ""  # the config keys that set this group apart, when a method has several
+    rounds: int = 0  # distillation rounds after round 0 (0 for a model trained alone)
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,14 @@ def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
                     seeds=tuple(r.seed for r in group),
                     stats={m: mean_std(v) for m, v in values.items()},
                     variant=variant,
+                    rounds=_rounds(group[0].config),
                 )
             )
     return sorted(rows, key=_row_order)
+
+
+def _rounds(config: dict[str, Any]) -> int:
+    return 0 if config.get("distill.mode", "none") == "none" else int(config.get("distill.rounds") or 0)
 
 
 def _row_order(row: MethodRow) -> tuple[int, str, str]:
@@ -149,7 +155,8 @@ def _row_order(row: MethodRow) -> tuple[int, str, str]:
 
 def _gains(rows: list[MethodRow]) -> list[Gain]:
     """Each distilled CRM against its CRM alone; each distilled LLM against E4SRec; and
-    both against the same rounds without KD, when that control was run."""
+    both against the same number of rounds without KD, when that control was run (a
+    single-round ablation is never measured against a two-round control)."""
     singles = {r.method: r for r in rows if not r.variant}
     out = []
     for row in rows:
@@ -159,9 +166,9 @@ def _gains(rows: list[MethodRow]) -> list[Gain]:
             base_name = next((n for n in CRM_NAMES.values() if n in row.method), "SASRec")
         else:
             continue
-        label = row.method + (f" [{row.variant}]" if row.variant else "")
-        # The control trains R rounds; a single-round ablation is not comparable with it.
-        control = None if "w/o loop" in row.method else singles.get(base_name + NO_KD)
+        label = _label(row)
+        controls = [r for r in rows if r.method == base_name + NO_KD and r.rounds == row.rounds]
+        control = controls[0] if len(controls) == 1 else None
         for base in (singles.get(base_name), control):
             if base is None:
                 continue
@@ -170,7 +177,7 @@ def _gains(rows: list[MethodRow]) -> list[Gain]:
                 for m in METRICS
                 if m in row.stats and m in base.stats and base.stats[m].mean > 0
             }
-            out.append(Gain(label, base.method, relative))
+            out.append(Gain(label, _label(base), relative))
     return out
 
 

@@ -97,6 +97,11 @@ def test_the_no_kd_control_gets_its_own_rows_and_gains_but_no_curve() -> None:
     (table,) = build_results([*runs, single_round])
     baselines = [g.baseline for g in table.gains if "w/o loop" in g.method]
     assert baselines == ["SASRec", "E4SRec"]  # never the R-round control
+    one_round_control = run(6, 0, {"crm": m(0.15), "llm": m(0.24)}, **{**no_kd, "distill__rounds": 1})
+    (table,) = build_results([*runs, single_round, one_round_control])
+    gains = {(g.method, g.baseline): g.relative["hr@10"] for g in table.gains}
+    assert gains[("LLMD4Rec_C w/o loop", "SASRec, rounds w/o KD [rounds=1]")] == pytest.approx(-0.2)  # 0.12 vs 0.15
+    assert gains[("LLMD4Rec_C", "SASRec, rounds w/o KD [rounds=2]")] == pytest.approx(0.25)  # still the 2-round control
 
 
 def test_runs_without_metrics_yet_add_no_table() -> None:
