@@ -134,6 +134,11 @@ class DistillSection:
     sample_weights: bool = _f(True, "Rank-based sample weights w1/w2; false is the 'w/o w' ablation.")
     refresh_embeddings: bool = _f(True, "Inject the latest CRM item embeddings every round ('w/o eu' = false).")
     warm_start: bool = _f(True, "Continue both models across rounds; false restarts each phase.")
+    keep_start_if_best: bool = _f(
+        False,
+        "With warm_start: the model a phase starts from competes with its epochs on validation "
+        "NDCG@10 (reported as epoch 0), so no phase leaves a model worse on validation than it found it.",
+    )
     teacher_cache: Literal["auto", "memory", "disk", "off"] = _f(
         "auto", "Frozen teacher logits: computed once per phase and kept (auto: disk when large)."
     )

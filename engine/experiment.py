@@ -218,7 +218,7 @@ def _train_and_test(
             teacher_cache=cache_info,
         )
     )
-    settings = PhaseSettings.from_config(config, phase.model, device=device)
+    settings = PhaseSettings.from_config(config, phase.model, device=device, round=phase.round)
     try:
         train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
     finally:

@@ -58,14 +58,21 @@ class PhaseSettings:
     mask_history: bool = True
     valid_users: int = 0  # 0 = validate on all users
     seed: int = 0
+    # The model the phase starts from competes for the best checkpoint (validated before
+    # epoch 1, reported as epoch 0), so a warm-started phase never leaves it worse.
+    start_competes: bool = False
     # Where the student lives (checked at the start); teacher logits are moved next to it.
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @classmethod
     def from_config(
-        cls, config: Config, model: Literal["crm", "llm"], device: torch.device | str = "cpu"
+        cls,
+        config: Config,
+        model: Literal["crm", "llm"],
+        device: torch.device | str = "cpu",
+        round: int = 0,
     ) -> PhaseSettings:
-        t, e = config.train, config.eval
+        t, e, d = config.train, config.eval, config.distill
         crm = model == "crm"
         return cls(
             epochs=t.crm_epochs if crm else t.llm_epochs,
@@ -79,6 +86,7 @@ class PhaseSettings:
             mask_history=e.mask_history,
             valid_users=e.valid_users,
             seed=config.run.seed,
+            start_competes=d.keep_start_if_best and d.warm_start and round > 0,
             device=torch.device(device),
         )
 
@@ -224,6 +232,34 @@ def train_phase(
     best_score, best_epoch, best_valid = -math.inf, 0, {}
     best_state = [p.detach().clone() for p in params]
     history: list[EpochRecord] = []
+
+    def validate() -> Metrics:
+        _set_training(student, False)
+        return evaluate(
+            student,
+            data,
+            "valid",
+            ks=settings.eval_ks,
+            batch_size=settings.eval_batch_size,
+            mask_history=settings.mask_history,
+            users=valid_users,
+        ).metrics
+
+    if settings.start_competes:
+        start_time = time.perf_counter()
+        best_valid = validate()
+        best_score = best_valid[SELECTION_METRIC]
+        emitter.emit(
+            EpochEnd(
+                round=round,
+                phase=phase,
+                epoch=0,
+                losses={},
+                valid=best_valid,
+                seconds=time.perf_counter() - start_time,
+                best=True,
+            )
+        )
     stale = 0
     step = 0
     for epoch in range(1, settings.epochs + 1):
@@ -263,16 +299,7 @@ def train_phase(
                     progress=index / num_batches if num_batches else 0.0,
                 )
             )
-        _set_training(student, False)
-        valid = evaluate(
-            student,
-            data,
-            "valid",
-            ks=settings.eval_ks,
-            batch_size=settings.eval_batch_size,
-            mask_history=settings.mask_history,
-            users=valid_users,
-        ).metrics
+        valid = validate()
         seconds = time.perf_counter() - epoch_start
         improved = valid[SELECTION_METRIC] > best_score
         if improved:

@@ -238,3 +238,10 @@ def test_by_default_the_llm_teacher_covers_the_llms_own_samples(tmp_path: Path) 
     weights = next(e for e in events if e.type == "weights" and e.phase == "crm")  # type: ignore[attr-defined]
     assert sum(weights.counts) == 40 * 2  # type: ignore[attr-defined]
     assert not list(tmp_path.rglob("teacher_logits.npy"))
+
+
+@pytest.mark.parametrize("warm_start", [True, False])
+def test_keep_start_if_best_validates_the_start_of_warm_started_phases_only(tmp_path: Path, warm_start: bool) -> None:
+    _, events = run(tiny(rounds=1, keep_start_if_best=True, warm_start=warm_start), tmp_path)
+    starts = {(e.round, e.phase) for e in events if e.type == "epoch_end" and e.epoch == 0}  # type: ignore[attr-defined]
+    assert starts == ({(1, "llm"), (1, "crm")} if warm_start else set())

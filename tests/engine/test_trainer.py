@@ -100,6 +100,34 @@ def test_patience_stops_after_that_many_epochs_without_gain(data: SequenceDatase
     assert result.epochs_run == result.best_epoch + 1
 
 
+def test_a_competing_start_is_kept_when_no_epoch_beats_it(data: SequenceDataset) -> None:
+    """start_competes: the warm start is validated as epoch 0; a phase whose epochs all do
+    worse (a destructive learning rate) ends where it began. Without it, the phase ends
+    at its best epoch, worse than the start."""
+    trained = crm(data)
+    train_phase(trained, data, settings(epochs=4), SnapshotEmitter(trained), CancelToken(), 0, "crm")
+    start = [p.detach().clone() for p in trained.trainable_parameters()]
+    start_score = evaluate(trained, data, "valid", ks=[10]).metrics["ndcg@10"]
+    outcomes = {}
+    for competes in (True, False):
+        model = crm(data)
+        with torch.no_grad():
+            for param, value in zip(model.trainable_parameters(), start, strict=True):
+                param.copy_(value)
+        emitter = SnapshotEmitter(model)
+        destructive = settings(epochs=3, lr=2.0, patience=3, start_competes=competes)
+        result = train_phase(model, data, destructive, emitter, CancelToken(), 1, "crm")
+        epochs = [e.epoch for e in emitter.of(EpochEnd)]  # type: ignore[attr-defined]
+        kept = all(torch.equal(p, s) for p, s in zip(model.trainable_parameters(), start, strict=True))
+        outcomes[competes] = (result, epochs, kept)
+    result, epochs, kept = outcomes[True]
+    assert epochs == [0, 1, 2, 3] and result.best_epoch == 0 and kept
+    assert result.best_valid["ndcg@10"] == pytest.approx(start_score)
+    result, epochs, kept = outcomes[False]
+    assert epochs == [1, 2, 3] and result.best_epoch >= 1 and not kept
+    assert result.best_valid["ndcg@10"] < start_score, "precondition: every epoch did worse than the start"
+
+
 def test_step_events_carry_all_losses_lr_throughput_and_progress(data: SequenceDataset) -> None:
     model = crm(data)
     emitter = SnapshotEmitter(model)
