@@ -54,6 +54,9 @@ def test_unknown_section_is_rejected(tmp_path: Path) -> None:
         ("[train]\nllm_lr = true\n", "train.llm_lr", "a number"),
         ('[crm]\nmodel = "sasrek"\n', "crm.model", "did you mean 'sasrec'"),
         ("[run]\ntags = [1]\n", "run.tags[0]", "a string"),
+        ("[distill]\nteacher_samples_per_user = -1\n", "distill.teacher_samples_per_user", "an integer >= 0, or none"),
+        ('[distill]\nteacher_samples_per_user = "all"\n', "distill.teacher_samples_per_user", "an integer or none"),
+        ('[data]\nmin_rating = "high"\n', "data.min_rating", "a number or none"),
     ],
 )
 def test_wrong_type_names_key_value_and_expectation(tmp_path: Path, text: str, key: str, expected: str) -> None:
