@@ -7,6 +7,7 @@ import importlib.metadata
 import logging
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from engine.protocol import Checkpoint, Eval, Log, PhaseStarted, RoundEnd, RunFi
 from engine.runtime import Cancelled, CancelToken, pick_device, rng_state, seed_everything, set_rng_state
 from engine.schedule import Phase, plan_phases
 from engine.teachers import CachedTeacher, LiveTeacher
-from engine.trainer import PhaseSettings, train_phase
+from engine.trainer import PhaseProgress, PhaseSettings, train_phase
 
 log = logging.getLogger(__name__)
 
@@ -146,44 +147,73 @@ def run_experiment(
     latest: dict[str, Metrics] = {k: v for k, v in state.history.get("latest", {}).items()}
     teachers: dict[str, Teacher] = {}  # one_way keeps L0's logits for every round
     shared = PhaseCache(cache_root(config.data.cache_dir) / "phases") if config.train.reuse_round0 else None
-    last_checkpoint = checkpoints.latest()
+    saver = RunCheckpoints(checkpoints, state, models, emitter)
 
     try:
         for index in range(state.next_phase, len(phases)):
             phase = phases[index]
+            # A phase stopped after an epoch continues from it: its student is loaded already.
+            progress, state.progress = state.progress, None
             cancel.check()
-            if phase.round > 0 and not config.distill.warm_start:
+            if progress is None and phase.round > 0 and not config.distill.warm_start:
                 models.restart(phase.model)
             student = models.get(phase.model)
-            if phase.model == "llm" and (phase.round == 0 or config.distill.refresh_embeddings):
+            if progress is None and phase.model == "llm" and (phase.round == 0 or config.distill.refresh_embeddings):
                 student.set_item_embeddings(models.crm.item_embeddings())
             key = round0_key(config, phase.model) if shared is not None and phase.round == 0 else None
             if key is not None and shared is not None and shared.has(key):
                 latest[phase.model] = _replay_phase(shared, key, models, phase.model, emitter)
             else:
-                if key is not None:
+                record = key is not None and progress is None  # a stored phase replays all its epochs
+                if record:
                     emitter.start_recording()
-                test = _train_and_test(config, data, models, phase, device, emitter, cancel, run_dir, teachers)
+                on_epoch = saver.after_epoch(index, phase)
+                test = _train_and_test(
+                    config, data, models, phase, device, emitter, cancel, run_dir, teachers, progress, on_epoch
+                )
                 latest[phase.model] = test
-                if key is not None and shared is not None:
-                    shared.save(key, emitter.stop_recording(), models.phase_state(phase.model), test)
+                if record and key is not None and shared is not None:
+                    events = [e for e in emitter.stop_recording() if not isinstance(e, Checkpoint)]
+                    shared.save(key, events, models.phase_state(phase.model), test)
             if phase.ends_round:
                 emitter.emit(RoundEnd(round=phase.round, metrics={k: dict(v) for k, v in latest.items()}))
             state.history.setdefault(str(phase.round), {})[phase.model] = latest[phase.model]
             state.history["latest"] = latest
-            state.next_phase = index + 1
-            state.crm, state.llm = models.state()
-            state.rng = rng_state()
-            last_checkpoint = checkpoints.save(state)
-            emitter.emit(Checkpoint(round=phase.round, phase=phase.model, path=str(last_checkpoint)))
+            saver.save(phase, index + 1)
     except Cancelled:
-        raise Cancelled("cancel requested", str(last_checkpoint) if last_checkpoint else None) from None
+        newest = saver.newest
+        raise Cancelled("cancel requested", str(newest) if newest else None) from None
     finally:
         for kept in teachers.values():
             kept.close()
 
     emitter.emit(RunFinished(metrics=latest, seconds=time.perf_counter() - started))
     return latest
+
+
+class RunCheckpoints:
+    """Writes the run's checkpoints, one per phase and one per finished epoch, each
+    announced by a checkpoint event; remembers the newest (what a cancelled run reports)."""
+
+    def __init__(self, checkpoints: Checkpoints, state: RunState, models: Models, emitter: Emitter) -> None:
+        self.checkpoints, self.state, self.models, self.emitter = checkpoints, state, models, emitter
+        self.newest = checkpoints.latest()
+
+    def save(self, phase: Phase, next_phase: int, progress: PhaseProgress | None = None) -> None:
+        """Both models as they are now; with ``progress``, phase ``next_phase`` is under way."""
+        self.state.next_phase = next_phase
+        self.state.crm, self.state.llm = self.models.state()
+        self.state.rng = rng_state()
+        self.state.progress = progress
+        try:
+            self.newest = self.checkpoints.save(self.state)
+        finally:
+            self.state.progress = None  # the record references live optimizer tensors
+        self.emitter.emit(Checkpoint(round=phase.round, phase=phase.model, path=str(self.newest)))
+
+    def after_epoch(self, index: int, phase: Phase) -> Callable[[PhaseProgress], None]:
+        """The train_phase callback that checkpoints phase ``index`` after each epoch."""
+        return lambda progress: self.save(phase, index, progress)
 
 
 def _train_and_test(
@@ -196,8 +226,13 @@ def _train_and_test(
     cancel: CancelToken,
     run_dir: Path,
     teachers: dict[str, Teacher],
+    progress: PhaseProgress | None = None,
+    on_epoch: Callable[[PhaseProgress], None] | None = None,
 ) -> Metrics:
-    """Train one phase (with its teacher, if any), then evaluate the student on test."""
+    """Train one phase (with its teacher, if any), then evaluate the student on test.
+
+    With ``progress`` the phase continues after its last checkpointed epoch; its teacher
+    is built again as for a fresh phase (the teacher model's state is in the checkpoint)."""
     student = models.get(phase.model)
     distill, cache_info = None, {}
     if phase.teacher is not None:
@@ -218,9 +253,14 @@ def _train_and_test(
             teacher_cache=cache_info,
         )
     )
+    if progress is not None:
+        message = (
+            f"round {phase.round} {phase.model} phase resumes from its checkpoint after epoch {progress.epochs_done}"
+        )
+        emitter.emit(Log(level="info", message=message))
     settings = PhaseSettings.from_config(config, phase.model, device=device, round=phase.round)
     try:
-        train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill)
+        train_phase(student, data, settings, emitter, cancel, phase.round, phase.model, distill, progress, on_epoch)
     finally:
         if distill is not None and distill.teacher not in teachers.values():
             distill.teacher.close()  # a mutual round's teacher serves this phase only

@@ -23,8 +23,9 @@ import math
 import operator
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -107,6 +108,29 @@ class PhaseResult:
     stopped_early: bool
     seconds: float
     history: list[EpochRecord]
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """Where a phase stands after a finished epoch: what train_phase needs to continue it
+    exactly, besides the student's current parameters (the run checkpoint holds those).
+
+    The optimizer state references the live optimizer's tensors: a callback that keeps
+    the record past its own return must copy it (engine.experiment writes it to disk).
+    """
+
+    epochs_done: int
+    optimizer: dict[str, Any]  # optimizer.state_dict()
+    best_state: list[torch.Tensor]  # the trainable parameters of the best epoch so far
+    best_score: float
+    best_epoch: int
+    best_valid: Metrics
+    stale: int  # epochs since the last gain (patience counter)
+    step: int
+    history: list[EpochRecord]
+    numpy_rng: dict[str, Any]  # the shuffling Generator's bit_generator.state
+    torch_rng: torch.Tensor  # torch's CPU RNG (dropout on CPU)
+    cuda_rng: list[torch.Tensor] | None = None  # every CUDA device's RNG, on CUDA
 
 
 def phase_seed(seed: int, round_: int, phase: str) -> list[int]:
@@ -209,12 +233,18 @@ def train_phase(
     round: int,
     phase: str,
     distill: DistillTerm | None = None,
+    resume: PhaseProgress | None = None,
+    on_epoch: Callable[[PhaseProgress], None] | None = None,
 ) -> PhaseResult:
     """Train ``student`` for one phase and leave it at its best validation epoch.
 
     Shuffling uses a NumPy generator and torch's global RNG (dropout) seeded from
     (run seed, round, phase), so the same config gives identical results on CPU and a
     resumed run replays a phase exactly.
+
+    ``on_epoch`` gets a PhaseProgress after every epoch (after its events). Given one as
+    ``resume``, with the student holding that epoch's parameters, the phase continues at
+    the next epoch as if it had never stopped.
     """
     started = time.perf_counter()
     seed = phase_seed(settings.seed, round, phase)
@@ -232,6 +262,18 @@ def train_phase(
     best_score, best_epoch, best_valid = -math.inf, 0, {}
     best_state = [p.detach().clone() for p in params]
     history: list[EpochRecord] = []
+    stale, step, first_epoch = 0, 0, 1
+    if resume is not None:
+        _check_progress(resume, params, settings, phase)
+        optimizer.load_state_dict(resume.optimizer)
+        best_score, best_epoch, best_valid = resume.best_score, resume.best_epoch, dict(resume.best_valid)
+        best_state = [
+            saved.to(device=p.device, dtype=p.dtype).clone() for p, saved in zip(params, resume.best_state, strict=True)
+        ]
+        history, stale, step = list(resume.history), resume.stale, resume.step
+        _restore_rng(rng, resume)
+        # Patience exhausted at the checkpoint: no epoch is left, only the phase's end.
+        first_epoch = resume.epochs_done + 1 if stale < settings.patience else settings.epochs + 1
 
     def validate() -> Metrics:
         _set_training(student, False)
@@ -245,7 +287,7 @@ def train_phase(
             users=valid_users,
         ).metrics
 
-    if settings.start_competes:
+    if settings.start_competes and resume is None:
         start_time = time.perf_counter()
         best_valid = validate()
         best_score = best_valid[SELECTION_METRIC]
@@ -260,9 +302,7 @@ def train_phase(
                 best=True,
             )
         )
-    stale = 0
-    step = 0
-    for epoch in range(1, settings.epochs + 1):
+    for epoch in range(first_epoch, settings.epochs + 1):
         epoch_start = time.perf_counter()
         totals = _EpochTotals()
         _set_training(student, True)
@@ -321,6 +361,23 @@ def train_phase(
         )
         if distill is not None:
             emitter.emit(_weights_event(totals, distill, round, phase, epoch))
+        if on_epoch is not None:
+            on_epoch(
+                PhaseProgress(
+                    epochs_done=epoch,
+                    optimizer=optimizer.state_dict(),
+                    best_state=best_state,
+                    best_score=best_score,
+                    best_epoch=best_epoch,
+                    best_valid=dict(best_valid),
+                    stale=stale,
+                    step=step,
+                    history=list(history),
+                    numpy_rng=dict(rng.bit_generator.state),
+                    torch_rng=torch.get_rng_state(),
+                    cuda_rng=_cuda_rng(settings.device),
+                )
+            )
         if stale >= settings.patience:
             break
     optimizer.zero_grad(set_to_none=True)  # a finished phase holds no gradients (nor their memory)
@@ -346,6 +403,31 @@ def train_phase(
         seconds=time.perf_counter() - started,
         history=history,
     )
+
+
+def _check_progress(
+    progress: PhaseProgress, params: list[torch.nn.Parameter], settings: PhaseSettings, phase: str
+) -> None:
+    """A progress record from another model or schedule would resume the wrong thing."""
+    shapes = [tuple(t.shape) for t in progress.best_state]
+    if shapes != [tuple(p.shape) for p in params]:
+        raise ValueError(f"train_phase({phase!r}): the progress to resume from was taken from another model")
+    if not 0 < progress.epochs_done <= settings.epochs:
+        raise ValueError(
+            f"train_phase({phase!r}): progress after epoch {progress.epochs_done}, the phase has {settings.epochs}"
+        )
+
+
+def _cuda_rng(device: torch.device) -> list[torch.Tensor] | None:
+    return torch.cuda.get_rng_state_all() if device.type == "cuda" else None
+
+
+def _restore_rng(rng: np.random.Generator, progress: PhaseProgress) -> None:
+    """Shuffling and dropout continue where the recorded epoch left them."""
+    rng.bit_generator.state = progress.numpy_rng
+    torch.set_rng_state(progress.torch_rng)
+    if progress.cuda_rng is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(progress.cuda_rng)
 
 
 def _step_losses(loss: BatchLoss, total: float) -> Metrics:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import torch
 
+from engine.checkpoint import CheckpointError
 from engine.config import Config, config_from_dict
 from engine.data import load_dataset
 from engine.events import Emitter
@@ -61,19 +62,27 @@ def tiny(reuse: bool = True, **distill: Any) -> Config:
     )
 
 
-class Recorder(io.StringIO):
-    """A stdout stand-in that can cancel the run after the n-th checkpoint event."""
+class Crash(Exception):
+    """Stands for the process dying right after a checkpoint was written."""
 
-    def __init__(self, cancel: CancelToken | None = None, cancel_after_checkpoints: int = 0) -> None:
+
+class Recorder(io.StringIO):
+    """A stdout stand-in that can cancel the run, or crash it, right after the checkpoint
+    event of the file named ``at`` (phase-NNN.pt after a phase, phase-NNN-epoch-EEE.pt
+    after an epoch)."""
+
+    def __init__(self, cancel: CancelToken | None = None, at: str = "", crash: bool = False) -> None:
         super().__init__()
-        self.cancel, self.after, self.checkpoints = cancel, cancel_after_checkpoints, 0
+        self.cancel, self.at, self.crash = cancel, at, crash
 
     def write(self, text: str) -> int:
-        if '"type":"checkpoint"' in text:
-            self.checkpoints += 1
-            if self.cancel is not None and self.checkpoints == self.after:
+        written = super().write(text)
+        if '"type":"checkpoint"' in text and self.at and json.loads(text)["path"].endswith(f"/{self.at}"):
+            if self.crash:
+                raise Crash(self.at)
+            if self.cancel is not None:
                 self.cancel.set()
-        return super().write(text)
+        return written
 
     def events(self) -> list[Event]:
         out = []
@@ -164,14 +173,113 @@ def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
     straight, _ = run(config, tmp_path / "straight")
 
     token = CancelToken()
-    stream = Recorder(cancel=token, cancel_after_checkpoints=2)
+    stream = Recorder(cancel=token, at="phase-002.pt")  # after round 0, before round 1's LLM phase
     with pytest.raises(Cancelled) as stopped:
         run_experiment(config, tmp_path / "split", Emitter(stream, step_every_s=0.0), cancel=token)
-    assert stopped.value.args[1].endswith("phase-002.pt")
+    assert stopped.value.args[1].endswith("/phase-002.pt")
+    assert epoch_files(tmp_path / "split") == []  # each phase's own checkpoint deleted its epoch files
     resumed, events = run(config, tmp_path / "split", resume=True)
     assert events[0].resumed  # type: ignore[attr-defined]
     assert [e.phase for e in events if e.type == "phase_started"] == ["llm", "crm"]  # type: ignore[attr-defined]
     assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
+
+
+def epoch_files(run_dir: Path) -> list[str]:
+    return sorted(p.name for p in (run_dir / "checkpoints").glob("*-epoch-*"))
+
+
+def longer_phases(config: Config) -> Config:
+    """Three CRM and two LLM epochs per phase, all of them trained (patience never ends one)."""
+    return replace(config, train=replace(config.train, crm_epochs=3, llm_epochs=2, patience=10))
+
+
+@pytest.mark.parametrize(
+    ("at", "crash", "model", "epochs_after"),
+    [
+        ("phase-003-epoch-001.pt", False, "crm", [2, 3]),  # round 1's CRM phase, LLM teacher
+        ("phase-002-epoch-001.pt", False, "llm", [2]),  # round 1's LLM phase, CRM teacher
+        ("phase-003-epoch-003.pt", True, "crm", []),  # died after the last epoch, before the phase's end
+    ],
+)
+def test_a_run_stopped_inside_a_phase_resumes_after_its_last_epoch(
+    tmp_path: Path, at: str, crash: bool, model: str, epochs_after: list[int]
+) -> None:
+    torch.set_num_threads(1)
+    config = longer_phases(tiny(rounds=1))
+    straight, straight_events = run(config, tmp_path / "straight")
+    assert [e.epoch for e in epoch_ends(straight_events, model)] == ([1, 2, 3] if model == "crm" else [1, 2])
+
+    token = CancelToken()
+    stream = Recorder(cancel=token, at=at, crash=crash)
+    with pytest.raises(Crash if crash else Cancelled) as stopped:
+        run_experiment(config, tmp_path / "split", Emitter(stream, step_every_s=0.0), cancel=token)
+    if not crash:
+        assert stopped.value.args[1].endswith(f"/{at}")
+    assert epoch_files(tmp_path / "split") == [at]
+    resumed, events = run(config, tmp_path / "split", resume=True)
+    assert [e.epoch for e in epoch_ends(events, model)] == epochs_after  # the epochs before are not trained again
+    logs = [e.message for e in events if e.type == "log"]  # type: ignore[attr-defined]
+    epoch = int(at[-6:-3])
+    assert logs == [f"round 1 {model} phase resumes from its checkpoint after epoch {epoch}"]
+    assert [e.phase for e in events if e.type == "phase_started"] == (  # type: ignore[attr-defined]
+        ["crm"] if model == "crm" else ["llm", "crm"]
+    )
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
+
+
+def epoch_ends(events: list[Event], model: str) -> list[Event]:
+    """The epoch_end events of round 1's ``model`` phase."""
+    return [e for e in events if e.type == "epoch_end" and e.round == 1 and e.phase == model]  # type: ignore[attr-defined]
+
+
+def test_a_finished_run_keeps_its_phase_checkpoints_and_no_epoch_checkpoint(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    _, events = run(longer_phases(tiny(rounds=1)), tmp_path)
+    assert epoch_files(tmp_path) == []
+    names = sorted(p.name for p in (tmp_path / "checkpoints").glob("*.pt"))
+    assert names == ["phase-001.pt", "phase-002.pt", "phase-003.pt", "phase-004.pt"]
+    assert json.loads((tmp_path / "checkpoints" / "latest.json").read_text())["path"] == "phase-004.pt"
+    paths = [Path(e.path).name for e in events if e.type == "checkpoint"]  # type: ignore[attr-defined]
+    # Every epoch and every phase announces its checkpoint, so the store's last_checkpoint is the newest.
+    assert paths == [
+        "phase-000-epoch-001.pt",
+        "phase-000-epoch-002.pt",
+        "phase-000-epoch-003.pt",
+        "phase-001.pt",
+        "phase-001-epoch-001.pt",
+        "phase-001-epoch-002.pt",
+        "phase-002.pt",
+        "phase-002-epoch-001.pt",
+        "phase-002-epoch-002.pt",
+        "phase-003.pt",
+        "phase-003-epoch-001.pt",
+        "phase-003-epoch-002.pt",
+        "phase-003-epoch-003.pt",
+        "phase-004.pt",
+    ]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "other config", "other phase"])
+def test_a_damaged_or_foreign_epoch_checkpoint_is_refused_clearly(tmp_path: Path, damage: str) -> None:
+    torch.set_num_threads(1)
+    config = longer_phases(tiny(rounds=1, reuse=False))
+    with pytest.raises(Crash):
+        run_experiment(config, tmp_path, Emitter(Recorder(at="phase-000-epoch-002.pt", crash=True), step_every_s=0.0))
+    path = tmp_path / "checkpoints" / "phase-000-epoch-002.pt"
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+        expected = "cannot be loaded"
+    elif damage == "other config":
+        config = replace(config, train=replace(config.train, crm_lr=config.train.crm_lr / 2))
+        expected = "resume needs the same config"
+    else:  # a progress record that belongs to another phase than the file's
+        raw = torch.load(path, weights_only=True)
+        raw["progress"]["phase"] = 2
+        torch.save(raw, path)
+        expected = "phase progress is unusable"
+    with pytest.raises(CheckpointError, match=expected) as refused:
+        run(config, tmp_path, resume=True)
+    assert str(path) in str(refused.value)
 
 
 def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:

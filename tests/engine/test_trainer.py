@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 
 import numpy as np
@@ -21,7 +22,7 @@ from engine.models.crm import CRMRecommender, build_crm
 from engine.protocol import EpochEnd, Eval, Event, Step, Weights
 from engine.runtime import Cancelled, CancelToken
 from engine.teachers import LiveTeacher
-from engine.trainer import PhaseSettings, batch_loss, train_phase
+from engine.trainer import PhaseProgress, PhaseSettings, batch_loss, train_phase
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +99,36 @@ def test_patience_stops_after_that_many_epochs_without_gain(data: SequenceDatase
     scores = [r.valid["ndcg@10"] for r in result.history]
     assert scores[-1] <= max(scores[:-1])
     assert result.epochs_run == result.best_epoch + 1
+
+
+def test_a_phase_resumed_from_its_progress_ends_as_if_it_never_stopped(data: SequenceDataset) -> None:
+    """After epoch 1 the rest is trained as before (same shuffling, dropout, optimizer
+    moments, best epoch); after the epoch that exhausted patience, nothing is trained."""
+    stopping = settings(epochs=30, lr=0.05, patience=1)
+    model = crm(data)
+    taken: list[tuple[PhaseProgress, dict[str, torch.Tensor]]] = []
+
+    def keep(progress: PhaseProgress) -> None:
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        taken.append((copy.deepcopy(progress), state))
+
+    straight_emitter = SnapshotEmitter(model)
+    straight = train_phase(model, data, stopping, straight_emitter, CancelToken(), 0, "crm", on_epoch=keep)
+    assert straight.stopped_early and straight.epochs_run >= 2, "precondition: patience ends the phase"
+    assert [p.epochs_done for p, _ in taken] == list(range(1, straight.epochs_run + 1))
+    final = [p.detach().clone() for p in model.trainable_parameters()]
+    for progress, state in (taken[0], taken[-1]):
+        again = crm(data, seed=7)
+        again.load_state_dict(state)
+        emitter = SnapshotEmitter(again)
+        result = train_phase(again, data, stopping, emitter, CancelToken(), 0, "crm", resume=progress)
+        epochs = [e.epoch for e in emitter.of(EpochEnd)]  # type: ignore[attr-defined]
+        assert epochs == list(range(progress.epochs_done + 1, straight.epochs_run + 1))
+        assert all(torch.equal(p, s) for p, s in zip(again.trainable_parameters(), final, strict=True))
+        assert result.best_epoch == straight.best_epoch and result.best_valid == straight.best_valid
+        assert [(r.epoch, r.losses, r.valid) for r in result.history] == [
+            (r.epoch, r.losses, r.valid) for r in straight.history
+        ]
 
 
 def test_a_competing_start_is_kept_when_no_epoch_beats_it(data: SequenceDataset) -> None:
