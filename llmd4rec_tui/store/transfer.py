@@ -13,7 +13,10 @@ The queue fields of the last attempt (``worker_id``, ``pid``, ``heartbeat_at``,
 ``lease_expires_at``) are kept as history rather than cleared: they say which machine and
 process ran the attempt, `runs show` reports them, and nothing acts on them for a finished
 run (leases are reaped and workers counted only for *running* runs). ``run_dir`` and
-``last_checkpoint`` are kept too: they name where the artifacts live on the source machine.
+``last_checkpoint`` are kept for a succeeded run: they name where its artifacts live on
+the source machine. A failed or cancelled run loses them, because `runs retry` resumes in
+a run's ``run_dir``: a retried copy must start over in this database's runs folder, never
+write into the source run's directory.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from llmd4rec_tui.store.run_filter import RunFilter
 #: Runs whose rows no longer change. A lost run is left out: an expired lease does not prove
 #: its worker died, so its rows may still be growing; `runs retry` or `rm` settles it first.
 IMPORTABLE = ("succeeded", "failed", "cancelled")
+#: Imported runs `runs retry` can queue again: they must not resume in the source's files.
+RETRYABLE = ("failed", "cancelled")
 #: Child rows per insert: bounds memory for runs with 10^5 events.
 CHUNK_ROWS = 5_000
 #: Ids per `IN (...)`: well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -229,6 +234,8 @@ def _copy_run(reading: Connection, writing: Connection, run: dict[str, Any], col
     (the order the read model relies on: latest metric wins, events oldest first)."""
     runs = _runs_table()
     values = {name: value for name, value in run.items() if name != "id"}
+    if values.get("status") in RETRYABLE:
+        values.update(run_dir="", last_checkpoint=None)
     new_id: int = writing.execute(insert(runs).returning(runs.c.id), values).scalar_one()
     for table, run_key in child_tables():
         surrogate = table.autoincrement_column

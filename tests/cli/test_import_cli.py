@@ -148,12 +148,16 @@ def imported(target: str, *args: str) -> list[dict[str, Any]]:
 
 
 def assert_same_runs(source: str, target: str, pairs: dict[int, int]) -> None:
+    """Every row equal, except that a retryable copy keeps no path into the source's files."""
     for source_id, new_id in pairs.items():
         assert new_id != source_id
-        expected = stored(source, source_id)
+        expected, detail = stored(source, source_id), shown(source, source_id)
         assert all(expected[name] for name in CHILD_TABLES), "the source run should have rows of every kind"
+        if expected["runs"]["status"] in transfer.RETRYABLE:
+            expected["runs"].update(run_dir="", last_checkpoint=None)
+            detail.update(run_dir="", last_checkpoint=None)
         assert stored(target, new_id) == expected
-        assert shown(target, new_id) == shown(source, source_id)
+        assert shown(target, new_id) == detail
 
 
 def test_import_by_id_copies_the_run_and_everything_recorded_about_it(source: str, target: str) -> None:
@@ -164,6 +168,9 @@ def test_import_by_id_copies_the_run_and_everything_recorded_about_it(source: st
     ]
     assert_same_runs(source, target, {BASE0: 3, FAILED: 4})
     assert shown(target, 4)["run"]["error"] == "FloatingPointError: KL divergence is NaN at step 23"
+    # A retry of the failed copy must not resume from the source's checkpoint.
+    assert shown(source, FAILED)["last_checkpoint"] and shown(target, 4)["last_checkpoint"] is None
+    assert shown(target, 3)["last_checkpoint"] == shown(source, BASE0)["last_checkpoint"]
     assert shown(target, 1)["run"]["tags"] == ["local"]  # the target's own runs are untouched
 
 
