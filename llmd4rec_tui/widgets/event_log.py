@@ -21,6 +21,15 @@ def _losses(values: Any) -> str:
     return " ".join(f"{k}={v:.4f}" for k, v in values.items() if isinstance(v, int | float))
 
 
+def _teacher_cache(cache: Any) -> str:
+    """What the frozen teacher's logits cost: samples, size, where they are kept, seconds."""
+    if not isinstance(cache, dict) or "samples" not in cache:
+        return ""
+    size = cache.get("bytes", 0) / 1e6
+    where = {"disk": "on disk", "memory": "in memory"}.get(str(cache.get("where")), "")
+    return f"; teacher logits: {cache['samples']:,} samples, {size:,.0f} MB {where}, {cache.get('seconds', 0):.0f} s"
+
+
 def describe(event: EventRecord) -> str:
     """One line per event, the facts a person scans for."""
     p = event.payload
@@ -35,7 +44,8 @@ def describe(event: EventRecord) -> str:
     if kind in ("weights", "params"):
         return f"{where} {p.get('name')} mean {p.get('mean', 0):.4f} std {p.get('std', 0):.4f}"
     if kind == "phase_started":
-        return f"{where} starts (teacher: {p.get('teacher') or 'none'}, {p.get('epochs')} epochs)"
+        line = f"{where} starts (teacher: {p.get('teacher') or 'none'}, {p.get('epochs')} epochs)"
+        return line + _teacher_cache(p.get("teacher_cache"))
     if kind == "run_started":
         resumed = " (resumed)" if p.get("resumed") else ""
         return f"config {p.get('config_hash')} on {p.get('device')}{resumed}"

@@ -87,3 +87,17 @@ def test_a_bad_line_is_logged_and_changes_no_panel() -> None:
     bad = EventRecord(1, 1, "bad_line", 0.0, {"line": "this is not json", "reason": "not JSON (Expecting value)"})
     assert timeline.add([bad]) == {"log"}
     assert describe(bad) == "not JSON (Expecting value): this is not json"
+
+
+def test_a_phase_with_a_cached_teacher_says_what_its_logits_cost() -> None:
+    from llmd4rec_tui.widgets.event_log import describe
+
+    cache = {"samples": 97171, "bytes": 654155172, "where": "disk", "seconds": 506.2}
+    started = EventRecord(1, 1, "phase_started", 0.0, {"round": 1, "phase": "crm", "teacher": "llm", "epochs": 60,
+                                                       "teacher_cache": cache})  # fmt: skip
+    assert describe(started) == (
+        "r1 crm starts (teacher: llm, 60 epochs); teacher logits: 97,171 samples, 654 MB on disk, 506 s"
+    )
+    live = EventRecord(1, 2, "phase_started", 0.0, {"round": 1, "phase": "llm", "teacher": "crm", "epochs": 2,
+                                                    "teacher_cache": {"where": "live"}})  # fmt: skip
+    assert describe(live) == "r1 llm starts (teacher: crm, 2 epochs)"
