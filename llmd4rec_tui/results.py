@@ -38,6 +38,7 @@ class MethodRow:
     stats: dict[str, MetricStat]
     variant: str = ""  # the config keys that set this group apart, when a method has several
     rounds: int = 0  # distillation rounds after round 0 (0 for a model trained alone)
+    by_seed: dict[int, dict[str, float]] = field(default_factory=dict)  # seed -> metric -> mean of its runs
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Gain:
     method: str
     baseline: str
     relative: dict[str, float]  # metric -> (method - baseline) / baseline
+    seeds: tuple[int, ...] = ()  # the seeds both rows have, the only ones compared; () = none shared
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,38 @@ def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
                     stats={m: mean_std(v) for m, v in values.items()},
                     variant=variant,
                     rounds=_rounds(group[0].config),
+                    by_seed=_by_seed(group, model),
                 )
             )
     return sorted(rows, key=_row_order)
+
+
+def _by_seed(group: list[CompareInput], model: str) -> dict[int, dict[str, float]]:
+    values: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for run in group:
+        for metric, value in run.metrics[model].items():
+            values[run.seed][metric].append(value)
+    return {seed: {m: sum(v) / len(v) for m, v in metrics.items()} for seed, metrics in sorted(values.items())}
+
+
+def _relative(row: MethodRow, base: MethodRow) -> Gain:
+    """The gain over the seeds both rows ran (paired: a one-seed ablation is measured against
+    the baseline's run with that seed, not against a three-seed mean); over all runs of each
+    when they share no seed."""
+    seeds = tuple(sorted(set(row.by_seed) & set(base.by_seed)))
+
+    def mean(of: MethodRow, metric: str) -> float | None:
+        if not seeds:
+            return of.stats[metric].mean if metric in of.stats else None
+        values = [of.by_seed[seed].get(metric) for seed in seeds]
+        return None if any(v is None for v in values) else sum(v for v in values if v is not None) / len(values)
+
+    relative = {}
+    for metric in METRICS:
+        ours, theirs = mean(row, metric), mean(base, metric)
+        if ours is not None and theirs is not None and theirs > 0:
+            relative[metric] = (ours - theirs) / theirs
+    return Gain(_label(row), _label(base), relative, seeds)
 
 
 def _rounds(config: dict[str, Any]) -> int:
@@ -166,19 +197,15 @@ def _gains(rows: list[MethodRow]) -> list[Gain]:
             base_name = next((n for n in CRM_NAMES.values() if n in row.method), "SASRec")
         else:
             continue
-        label = _label(row)
         controls = [r for r in rows if r.method == base_name + NO_KD and r.rounds == row.rounds]
         control = controls[0] if len(controls) == 1 else None
-        for base in (singles.get(base_name), control):
-            if base is None:
-                continue
-            relative = {
-                m: (row.stats[m].mean - base.stats[m].mean) / base.stats[m].mean
-                for m in METRICS
-                if m in row.stats and m in base.stats and base.stats[m].mean > 0
-            }
-            out.append(Gain(label, _label(base), relative))
+        out += [_relative(row, base) for base in (singles.get(base_name), control) if base is not None]
     return out
+
+
+def seeds_label(gain: Gain) -> str:
+    """'0,1,2' for a paired gain; 'unpaired' when the two rows share no seed."""
+    return ",".join(map(str, gain.seeds)) if gain.seeds else "unpaired"
 
 
 def _is_full_method(label: str) -> bool:
@@ -248,11 +275,11 @@ def to_markdown(tables: list[ResultsTable]) -> str:
         for row in table.rows:
             out.append(f"| {_label(row)} | {len(row.run_ids)} | " + " | ".join(_cells(row)) + " |")
         if table.gains:
-            out.append("\n| relative gain | over | " + " | ".join(METRICS) + " |")
-            out.append("|---|---|" + "---:|" * len(METRICS))
+            out.append("\n| relative gain | over | seeds | " + " | ".join(METRICS) + " |")
+            out.append("|---|---|---|" + "---:|" * len(METRICS))
             for gain in table.gains:
                 cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
-                out.append(f"| {gain.method} | {gain.baseline} | " + " | ".join(cells) + " |")
+                out.append(f"| {gain.method} | {gain.baseline} | {seeds_label(gain)} | " + " | ".join(cells) + " |")
         if table.curve:
             out.append("\n| round | model | " + " | ".join(CURVE_METRICS) + " |")
             out.append("|---:|---|" + "---:|" * len(CURVE_METRICS))
@@ -326,7 +353,10 @@ def to_json(tables: list[ResultsTable]) -> str:
                     }
                     for r in t.rows
                 ],
-                "gains": [{"method": g.method, "baseline": g.baseline, "relative": g.relative} for g in t.gains],
+                "gains": [
+                    {"method": g.method, "baseline": g.baseline, "seeds": list(g.seeds), "relative": g.relative}
+                    for g in t.gains
+                ],
                 "curve": [{"round": p.round, "model": p.model, "metrics": stats(p.stats)} for p in t.curve],
             }
             for t in tables

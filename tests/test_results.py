@@ -137,3 +137,29 @@ def test_best_means_are_the_highest_mean_per_metric_and_skip_missing_ones() -> N
     assert best == {"hr@10": pytest.approx(0.30), "ndcg@10": pytest.approx(0.10), "hr@20": pytest.approx(0.30)}
     bold = [r.method for r in table.rows if r.stats["hr@10"].mean == best["hr@10"]]
     assert bold == ["E4SRec", "LLMD4Rec_L"]  # a tie: both in bold, as to_latex does
+
+
+def test_gains_are_paired_over_the_seeds_both_rows_ran() -> None:
+    mutual = {"distill__mode": "mutual", "distill__rounds": 2}
+    ablation = {**mutual, "distill__sample_weights": False}
+    runs = [
+        run(1, 0, {"crm": m(0.10)}),
+        run(2, 1, {"crm": m(0.20)}),
+        run(3, 2, {"crm": m(0.30)}),
+        run(4, 0, {"crm": m(0.12), "llm": m(0.2)}, **mutual),
+        run(5, 1, {"crm": m(0.22), "llm": m(0.2)}, **mutual),
+        run(6, 0, {"crm": m(0.11), "llm": m(0.2)}, **ablation),  # one seed, like a paper's ablation
+        run(7, 5, {"crm": m(0.40), "llm": m(0.2)}, **{**ablation, "distill__refresh_embeddings": False}),
+    ]
+    (table,) = build_results(runs)
+    gains = {(g.method, g.baseline): g for g in table.gains}
+    full = gains[("LLMD4Rec_C", "SASRec")]
+    assert full.seeds == (0, 1) and full.relative["hr@10"] == pytest.approx((0.17 - 0.15) / 0.15)
+    one_seed = gains[("LLMD4Rec_C w/o w", "SASRec")]
+    assert one_seed.seeds == (0,) and one_seed.relative["hr@10"] == pytest.approx(0.1)  # not vs the 0.20 mean
+    unpaired = gains[("LLMD4Rec_C w/o w, w/o eu", "SASRec")]
+    assert unpaired.seeds == () and unpaired.relative["hr@10"] == pytest.approx(1.0)  # 0.40 vs the 0.20 mean
+    assert "| LLMD4Rec_C w/o w | SASRec | 0 | " in to_markdown([table])
+    assert "| LLMD4Rec_C w/o w, w/o eu | SASRec | unpaired | " in to_markdown([table])
+    exported = {(g["method"], g["baseline"]): g["seeds"] for g in json.loads(to_json([table]))[0]["gains"]}
+    assert exported[("LLMD4Rec_C", "SASRec")] == [0, 1]

@@ -13,7 +13,7 @@ from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
-from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, FORMATS, METRICS, ResultsTable, build_results
+from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, FORMATS, METRICS, ResultsTable, build_results, seeds_label
 from llmd4rec_tui.store.rounds import round_metrics
 
 
@@ -32,11 +32,12 @@ def _render(tables: list[ResultsTable]) -> None:
             gains = Table(title="relative gain over the model's own baseline", title_justify="left")
             gains.add_column("method", no_wrap=True)
             gains.add_column("over")
+            gains.add_column("seeds")
             for metric in METRICS:
                 gains.add_column(metric.upper(), justify="right")
             for gain in table.gains:
                 cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
-                gains.add_row(gain.method, gain.baseline, *cells)
+                gains.add_row(gain.method, gain.baseline, seeds_label(gain), *cells)
             print_wide(gains)
         if table.curve:
             curve = Table(title="per round (test, mutual runs)", title_justify="left")

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from llmd4rec_tui.compare import format_stat
-from llmd4rec_tui.results import CURVE_METRICS, METRICS, CurvePoint, Gain, ResultsTable, best_means
+from llmd4rec_tui.results import CURVE_METRICS, METRICS, CurvePoint, Gain, ResultsTable, best_means, seeds_label
 
 
 def format_gain(relative: float | None) -> Text:
@@ -48,10 +48,10 @@ def method_grid(table: ResultsTable, number: int) -> DataTable[Text]:
 
 def gain_grid(gains: tuple[Gain, ...], number: int) -> DataTable[Text]:
     grid: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id=f"gains-{number}")
-    grid.add_columns("method", "over", *_heads(*(m.upper() for m in METRICS)))
+    grid.add_columns("method", "over", "seeds", *_heads(*(m.upper() for m in METRICS)))
     for gain in gains:
         cells = [format_gain(gain.relative.get(m)) for m in METRICS]
-        grid.add_row(Text(gain.method), Text(gain.baseline), *cells)
+        grid.add_row(Text(gain.method), Text(gain.baseline), Text(seeds_label(gain)), *cells)
     return grid
 
 
