@@ -8,34 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
 from llmd4rec_tui.store.db import Store, StoreError, open_store
-from llmd4rec_tui.store.schema import alembic_config, head_revisions, known_revisions
+from llmd4rec_tui.store.schema import head_revisions, known_revisions
+from tests.store.baseline import at_baseline
 
 
 def _columns(store: Store, table: str) -> set[str]:
     return {c["name"] for c in inspect(store.engine).get_columns(table)}
-
-
-def _at_baseline(url: str) -> Store:
-    """A database as the first release left it: schema revision 0001, one run in it."""
-    store = Store(url)
-    config = alembic_config()
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-    with store.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO runs (name, source_path, config_toml, config_json, config_hash, dataset, seed, tags,"
-                " notes, status, priority, enqueued_at, attempts, max_attempts, cancel_requested, run_dir,"
-                " environment, protocol) VALUES ('old', '', '', '{}', 'abc', 'synthetic', 0, '[]', '', 'succeeded',"
-                " 0, '2026-01-01 00:00:00', 1, 3, false, '', '{}', '{}')"
-            )
-        )
-    return store
 
 
 def test_fresh_database_is_created_at_head(db_url: str) -> None:
@@ -52,7 +33,7 @@ def test_fresh_database_is_created_at_head(db_url: str) -> None:
 
 
 def test_old_database_upgrades_in_place_keeping_its_runs(db_url: str) -> None:
-    old = _at_baseline(db_url)
+    old = at_baseline(db_url)
     assert "last_checkpoint" not in _columns(old, "runs")
     old.close()
     store = open_store(db_url)
@@ -63,7 +44,7 @@ def test_old_database_upgrades_in_place_keeping_its_runs(db_url: str) -> None:
 
 
 def test_database_from_before_migrations_is_adopted(db_url: str) -> None:
-    old = _at_baseline(db_url)
+    old = at_baseline(db_url)
     with old.engine.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
     old.close()

@@ -8,13 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import get_run, run_events
-from llmd4rec_tui.store.schema import alembic_config
 from llmd4rec_tui.store.transfer import ImportedRun, child_tables, choose_runs, import_runs, same_database
+from tests.store.baseline import at_baseline
 
 
 def test_every_table_with_rows_of_a_run_is_copied() -> None:
@@ -43,20 +42,9 @@ def test_same_database(tmp_path: Path, a: str, b: str, same: bool) -> None:
 
 
 def _at_baseline(url: str) -> Store:
-    """A database as the first release left it (revision 0001: no last_checkpoint column)."""
-    store = Store(url)
-    config = alembic_config()
+    """The first release's schema with one run and one event of it."""
+    store = at_baseline(url)
     with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(
-            text(
-                "INSERT INTO runs (name, source_path, config_toml, config_json, config_hash, dataset, seed, tags,"
-                " notes, status, priority, enqueued_at, attempts, max_attempts, cancel_requested, run_dir,"
-                " environment, protocol) VALUES ('old', '', '', '{}', 'abc', 'synthetic', 0, '[]', '', 'succeeded',"
-                " 0, '2026-01-01 00:00:00', 1, 3, false, '', '{}', '{}')"
-            )
-        )
         connection.execute(
             text("INSERT INTO events (run_id, attempt, type, ts, payload) VALUES (1, 1, 'log', 1.5, '{\"x\": 1}')")
         )
