@@ -1,10 +1,13 @@
 """One attempt of one run: start the engine, stream its events into the store, end it.
 
 A supervisor thread owns one engine subprocess. It reads the engine's stdout line by line
-(a reader thread feeds a queue), ingests events in batches, renews the run's lease every
-heartbeat, watches for a cancel request, and on a stop sends SIGINT, then SIGTERM and
-SIGKILL once the grace period runs out. The engine runs in its own session, so a Ctrl-C
-meant for the worker never reaches it directly: the worker decides what a stop means.
+as bytes (a reader thread feeds a queue; a line that is not UTF-8 costs one bad_line),
+ingests events in batches, renews the run's lease every heartbeat, watches for a cancel
+request, and on a stop sends SIGINT, then SIGTERM and SIGKILL once the grace period runs
+out. The engine runs in its own session, so a Ctrl-C meant for the worker never reaches
+it directly: the worker decides what a stop means.
+Whatever goes wrong in the supervisor itself, the engine is stopped before the run is
+marked failed, so no engine ever trains unsupervised.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engine.protocol import RunCancelled, RunFailed, RunFinished, decode
+from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.lease import renew_lease
 from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count
@@ -40,6 +43,7 @@ from llmd4rec_tui.store.records import now_utc
 log = logging.getLogger(__name__)
 _EOF = object()
 CANCEL_POLL_S = 1.0
+STDERR_LINE_CHARS = 4_000  # per line of the kept stderr tail
 
 
 class Supervisor(threading.Thread):
@@ -57,7 +61,8 @@ class Supervisor(threading.Thread):
         self.interrupt = interrupt
         self.on_exit = on_exit
         self.outcome: Outcome | None = None
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stopper: _Stopper | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -68,8 +73,12 @@ class Supervisor(threading.Thread):
             self._attempt()
         except Exception:
             log.exception("run %s: the worker failed while supervising it", self.claim.id)
-            message = "the worker failed while supervising this run"
-            self._finish(Outcome("failed", "worker", message, traceback.format_exc()))
+            failure = traceback.format_exc()
+            if self._stopper is not None:  # never leave an engine training unsupervised
+                self._stopper.stop("the worker failed while supervising this run")
+                self._stopper.wait_exit()
+            message = "the worker failed while supervising this run; its engine was stopped"
+            self._finish(Outcome("failed", "worker", message, failure))
         finally:
             if self.on_exit is not None:
                 self.on_exit.set()
@@ -80,7 +89,7 @@ class Supervisor(threading.Thread):
         args = ["run", "--config", str(config_path), "--run-dir", str(self.run_dir)]
         return [*self.settings.engine_cmd, *args, *(["--resume"] if self.claim.resume else [])]
 
-    def _start(self) -> subprocess.Popen[str] | None:
+    def _start(self) -> subprocess.Popen[bytes] | None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         config_path = self.run_dir / "config.json"
         config_path.write_text(self.claim.config_json, encoding="utf-8")
@@ -92,8 +101,6 @@ class Supervisor(threading.Thread):
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
                 start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
@@ -127,15 +134,19 @@ class Supervisor(threading.Thread):
         assert proc.stdout is not None and proc.stderr is not None
         lines: queue.Queue[Any] = queue.Queue()
         tail: deque[str] = deque(maxlen=self.settings.stderr_lines)
+
+        def keep_stderr(raw: bytes) -> None:
+            tail.append(raw[:STDERR_LINE_CHARS].decode("utf-8", errors="replace"))
+
         readers = [
             threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(_EOF)), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, tail.append, lambda: None), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, keep_stderr, lambda: None), daemon=True),
         ]
         for reader in readers:
             reader.start()
-        ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt)
+        ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt, owner=self.worker_id)
         end = Ending(returncode=0)
-        stopper = _Stopper(proc, self.settings.grace_s, ingestor)
+        stopper = self._stopper = _Stopper(proc, self.settings.grace_s, ingestor)
         lease_held = self._stream(lines, ingestor, end, stopper)
         end.returncode = stopper.wait_exit()
         for reader in readers:
@@ -166,6 +177,10 @@ class Supervisor(threading.Thread):
                     _take(line, ingestor, end)
                 if ingestor.due:
                     ingestor.flush()
+                if not ingestor.owned:  # a flush found the run taken away: the lease is gone
+                    stopper.stop("lease lost")
+                    stopper.wait_exit()
+                    return False
                 now = time.monotonic()
                 if now >= next_cancel_check:
                     next_cancel_check = now + CANCEL_POLL_S
@@ -222,7 +237,7 @@ class Supervisor(threading.Thread):
 class _Stopper:
     """SIGINT first, SIGTERM after the grace period, SIGKILL after another one."""
 
-    def __init__(self, proc: subprocess.Popen[str], grace_s: float, ingestor: RunIngestor) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], grace_s: float, ingestor: RunIngestor) -> None:
         self.proc, self.grace_s, self.ingestor = proc, grace_s, ingestor
         self.signalled_at: float | None = None
         self.escalated: str | None = None
@@ -261,9 +276,9 @@ class _Stopper:
                 self.escalate()
 
 
-def _take(line: str, ingestor: RunIngestor, end: Ending) -> None:
+def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
     """Decode one stdout line, note how the attempt ends, and hand it to the ingestor."""
-    item = decode(line)
+    item = decode_bytes(line)
     if isinstance(item, RunFinished):
         end.finished = item
     elif isinstance(item, RunFailed):
@@ -273,11 +288,11 @@ def _take(line: str, ingestor: RunIngestor, end: Ending) -> None:
     ingestor.add(item)
 
 
-def _pump(stream: IO[str], sink: Callable[[str], None], at_end: Callable[[], None]) -> None:
+def _pump(stream: IO[bytes], sink: Callable[[bytes], None], at_end: Callable[[], None]) -> None:
     try:
         for line in stream:
             sink(line)
-    except ValueError:  # stream closed under us
+    except (ValueError, OSError):  # stream closed under us
         pass
     finally:
         at_end()
