@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.lease import renew_lease
-from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count
+from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count, write_failure
 from llmd4rec_tui.queue.repro import capture
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.store.db import Store
@@ -78,7 +78,10 @@ class Supervisor(threading.Thread):
                 self._stopper.stop("the worker failed while supervising this run")
                 self._stopper.wait_exit()
             message = "the worker failed while supervising this run; its engine was stopped"
-            self._finish(Outcome("failed", "worker", message, failure))
+            try:
+                self._finish(Outcome("failed", "worker", message, failure))
+            except Exception:  # the database refuses writes too: the lease expires and the reaper records it
+                log.exception("run %s: cannot record the failure either", self.claim.id)
         finally:
             if self.on_exit is not None:
                 self.on_exit.set()
@@ -90,9 +93,13 @@ class Supervisor(threading.Thread):
         return [*self.settings.engine_cmd, *args, *(["--resume"] if self.claim.resume else [])]
 
     def _start(self) -> subprocess.Popen[bytes] | None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         config_path = self.run_dir / "config.json"
-        config_path.write_text(self.claim.config_json, encoding="utf-8")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(config_path, self.claim.config_json)
+        except OSError as exc:
+            self._finish(write_failure(config_path, exc))
+            return None
         command = self._command(config_path)
         facts = capture(self.claim.seed, self.claim.config_hash)
         try:
@@ -274,6 +281,17 @@ class _Stopper:
                 if self.signalled_at is None and time.monotonic() - closed_at > self.grace_s:
                     self.stop("stdout closed but the engine did not exit")
                 self.escalate()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temp file and rename; a failed write (a full disk) leaves no temp file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
