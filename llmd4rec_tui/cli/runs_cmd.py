@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import DB_INT_MAX, fail
 from llmd4rec_tui.cli.run_table import render_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.queue import control
@@ -24,9 +24,9 @@ from llmd4rec_tui.store.records import STATUSES, RunDetail, to_jsonable
 from llmd4rec_tui.store.run_filter import RunFilter
 
 runs_app = typer.Typer(help="List, show, cancel, retry and remove runs.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False)
 
-IdsArg = Annotated[list[int], typer.Argument(help="Run ids.", show_default=False)]
+IdsArg = Annotated[list[int], typer.Argument(help="Run ids.", show_default=False, min=1, max=DB_INT_MAX)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
@@ -36,8 +36,10 @@ def ls(
     status: Annotated[
         list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses ({', '.join(STATUSES)}).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs, newest first.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=DB_INT_MAX, help="At most this many runs, newest first.")
+    ] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=DB_INT_MAX, help="Skip this many (paging).")] = 0,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
@@ -80,14 +82,14 @@ def _detail_view(detail: RunDetail) -> Group:
     }
     for key, value in rows.items():
         facts.add_row(key, Text(value))
-    parts: list[object] = [Panel(facts, title=f"run {run.id}: {run.name}", title_align="left")]
+    parts: list[object] = [Panel(facts, title=Text(f"run {run.id}: {run.name}"), title_align="left")]
     metrics = Table(title="metrics (latest)", title_justify="left", header_style="bold")
     for header in ("model", "split", "metric", "value"):
         metrics.add_column(header)
     for model, splits in sorted(detail.metrics.items()):
         for split, values in sorted(splits.items()):
             for key, value in sorted(values.items()):
-                metrics.add_row(model, split, key, f"{value:.4f}")
+                metrics.add_row(model, split, key, f"{value:.4f}" if isinstance(value, int | float) else str(value))
     if detail.metrics:
         parts.append(metrics)
     if run.error:
@@ -102,7 +104,7 @@ def _detail_view(detail: RunDetail) -> Group:
 @runs_app.command("show")
 def show(
     ctx: typer.Context,
-    run_id: Annotated[int, typer.Argument(help="Run id.")],
+    run_id: Annotated[int, typer.Argument(help="Run id.", min=1, max=DB_INT_MAX)],
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one run: status, timings, metrics, failure, reproducibility facts."""
@@ -137,7 +139,9 @@ def cancel(ctx: typer.Context, ids: IdsArg) -> None:
 @runs_app.command("retry")
 def retry(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Run ids (failed, cancelled or lost).")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Run ids (failed, cancelled or lost).", min=1, max=DB_INT_MAX)
+    ] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Retry every failed or lost run.")] = False,
 ) -> None:
     """Queue failed, cancelled or lost runs again; each resumes from its last checkpoint."""
