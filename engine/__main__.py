@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.config import Config, ConfigError, config_from_dict
 from engine.events import Emitter
+from engine.lease_watch import watch_lease
 from engine.protocol import RunCancelled, RunFailed
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     token = CancelToken()
     token.install()
+    watch_lease()  # a hung or dead worker's engine stops itself, as on a cancel
     try:
         run_experiment(config, args.run_dir, emitter, resume=args.resume, cancel=token)
     except Cancelled as exc:

@@ -7,7 +7,9 @@ request, and on a stop sends SIGINT, then SIGTERM and SIGKILL once the grace per
 out. The engine runs in its own session, so a Ctrl-C meant for the worker never reaches
 it directly: the worker decides what a stop means.
 Whatever goes wrong in the supervisor itself, the engine is stopped before the run is
-marked failed, so no engine ever trains unsupervised.
+marked failed, so no engine ever trains unsupervised. The run directory is locked for
+the engine's lifetime (queue/run_dir.py), and the engine stops itself when its lease
+file is not renewed (engine/lease_watch.py), so one directory never has two engines.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from engine.lease_watch import ENV_LEASE_FILE
 from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.lease import renew_lease
 from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count, write_failure
 from llmd4rec_tui.queue.repro import capture
+from llmd4rec_tui.queue.run_dir import LEASE_NAME, RunDirBusy, RunDirLock, write_lease
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.ingest import RunIngestor
@@ -43,6 +47,7 @@ from llmd4rec_tui.store.records import now_utc
 log = logging.getLogger(__name__)
 _EOF = object()
 CANCEL_POLL_S = 1.0
+LOCK_MARGIN_S = 5.0  # on top of lease and grace: how long a new attempt waits for an old engine
 STDERR_LINE_CHARS = 4_000  # per line of the kept stderr tail
 
 
@@ -92,16 +97,51 @@ class Supervisor(threading.Thread):
         args = ["run", "--config", str(config_path), "--run-dir", str(self.run_dir)]
         return [*self.settings.engine_cmd, *args, *(["--resume"] if self.claim.resume else [])]
 
+    def _own_run_dir(self) -> RunDirLock | None:
+        """Lock the run directory, waiting while an old attempt's engine still holds it."""
+        lock = RunDirLock(self.run_dir)
+        wait_s = self.settings.lease_s + 2 * self.settings.grace_s + LOCK_MARGIN_S
+        next_beat = time.monotonic() + self.settings.heartbeat_s
+
+        def keep_alive() -> None:  # our own lease must not run out while we wait
+            nonlocal next_beat
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.settings.heartbeat_s
+                with contextlib.suppress(OperationalError):
+                    renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+
+        try:
+            lock.acquire(wait_s, keep_alive)
+        except RunDirBusy as exc:
+            self._finish(Outcome("failed", "run_dir", f"{exc}; retry the run once that engine has exited"))
+            return None
+        return lock
+
     def _start(self) -> subprocess.Popen[bytes] | None:
         config_path = self.run_dir / "config.json"
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._finish(write_failure(self.run_dir, exc))
+            return None
+        lock = self._own_run_dir()
+        if lock is None:
+            return None
+        try:
+            return self._spawn(lock, config_path)
+        finally:
+            lock.release()  # the engine holds its own copy from here on
+
+    def _spawn(self, lock: RunDirLock, config_path: Path) -> subprocess.Popen[bytes] | None:
+        try:
             write_atomic(config_path, self.claim.config_json)
         except OSError as exc:
             self._finish(write_failure(config_path, exc))
             return None
+        write_lease(self.run_dir, time.time() + self.settings.lease_s)
         command = self._command(config_path)
         facts = capture(self.claim.seed, self.claim.config_hash)
+        assert lock.fd is not None
         try:
             proc = subprocess.Popen(
                 command,
@@ -109,11 +149,13 @@ class Supervisor(threading.Thread):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                pass_fds=(lock.fd,),
+                env={**os.environ, "PYTHONUNBUFFERED": "1", ENV_LEASE_FILE: str(self.run_dir / LEASE_NAME)},
             )
         except OSError as exc:
             self._finish(Outcome("failed", "exception", f"cannot start the engine {command[0]!r}: {exc}"))
             return None
+        lock.stamp(f"pid {proc.pid}, attempt {self.claim.attempt}, worker {self.worker_id}")
         environment = {**facts.environment, "attempt": self.claim.attempt, "command": command}
         with self.store.write() as session:
             session.execute(
@@ -195,6 +237,8 @@ class Supervisor(threading.Thread):
                 if now >= next_beat:
                     next_beat = now + self.settings.heartbeat_s
                     lease = renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+                    if lease.held:
+                        write_lease(self.run_dir, time.time() + self.settings.lease_s)
                     if not lease.held:
                         stopper.stop("lease lost")
                         stopper.wait_exit()
