@@ -61,7 +61,7 @@ def import_cmd(
     if path is not None and not path.exists():
         raise fail(f"no database at {path} to import from")
     try:
-        reader = open_for_reading(source_url)
+        reader = open_for_reading(source_url, read_only=True)
     except StoreError as exc:
         raise fail(str(exc)) from exc
     try:

@@ -8,8 +8,10 @@ Any other SQLAlchemy URL (PostgreSQL) works unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -44,13 +46,42 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+def _sqlite_read_only_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """A read-only connection changes nothing: no WAL switch, no synchronous setting."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for other back ends and in-memory databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _read_only_creator(path: Path) -> Callable[[], Any]:
+    def connect() -> Any:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    return connect
+
+
 def _sqlite_begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get(IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, read_only: bool = False) -> Engine:
     try:
+        path = sqlite_file(url)
+        if read_only and path is not None:  # mode=ro: the file is opened, never written or switched to WAL
+            engine = create_engine("sqlite://", creator=_read_only_creator(path))
+            event.listen(engine, "connect", _sqlite_read_only_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_connect)
@@ -64,9 +95,9 @@ def make_engine(url: str) -> Engine:
 class Store:
     """A database connection pool plus session factories; cheap to pass around."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, read_only)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
 
@@ -96,7 +127,24 @@ class Store:
 
 
 def open_store(url: str) -> Store:
-    """Open (and create or upgrade) the database at url; StoreError says why it cannot."""
+    """Open (and create or upgrade) the database at url; StoreError says why it cannot.
+
+    A SQLite file is looked at read-only first: one that holds tables but is not an
+    llmd4rec database is refused before anything (WAL mode included) touches it.
+    """
+    from llmd4rec_tui.store.schema import refuse_foreign
+
+    path = sqlite_file(url)
+    if path is not None and path.exists() and path.stat().st_size > 0:
+        probe = Store(url, read_only=True)
+        try:
+            with probe.engine.connect() as connection:
+                refuse_foreign(connection, url)
+        except (OperationalError, DatabaseError) as exc:
+            reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+            raise StoreError(f"cannot open the database {display_url(url)}: {reason}") from exc
+        finally:
+            probe.close()
     store = Store(url)
     try:
         store.create_schema()

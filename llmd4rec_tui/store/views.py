@@ -70,8 +70,11 @@ def run_ids_with_tag(session: Session, tag: str) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def open_for_reading(url: str) -> Store:
+def open_for_reading(url: str, read_only: bool = False) -> Store:
     """Open an existing llmd4rec database without creating or upgrading anything.
+
+    With read_only, a SQLite file is opened with mode=ro: not even its journal mode changes
+    (`runs import` reads its source so).
 
     Raises StoreError with a message a person can act on: the file is missing, it is not
     a database, it is not an llmd4rec database, or its schema is newer than this code.
@@ -80,7 +83,7 @@ def open_for_reading(url: str) -> Store:
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:") and not path.exists():
             raise StoreError(f"no database at {path}: add runs with `llmd4rec queue add CONFIG.toml` or pass --db PATH")
-    store = Store(url)
+    store = Store(url, read_only=read_only)
     try:
         with store.engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
