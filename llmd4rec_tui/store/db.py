@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+IDLE_IN_TRANSACTION_MS = 15_000  # PostgreSQL ends a session stuck inside a transaction this long
 IMMEDIATE = "llmd4rec_immediate"  # execution option: begin SQLite transactions as writers
 
 
@@ -87,6 +88,11 @@ def make_engine(url: str, read_only: bool = False) -> Engine:
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
+        if (
+            make_url(url).get_backend_name() == "postgresql"
+        ):  # a hung (SIGSTOPped) client must not hold row locks forever
+            options = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+            return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"--db {display_url(url)}: not a usable SQLAlchemy URL ({exc})") from exc

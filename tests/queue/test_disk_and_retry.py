@@ -38,7 +38,7 @@ def test_no_space_for_the_run_directory_fails_the_run_as_disk_full_and_leaves_no
     detail = read_run(store, run_id)
     assert (detail.run.status, detail.run.failure_kind) == ("failed", "disk_full")
     assert str(tmp_path / str(run_id) / "config.json") in (detail.run.error or "")
-    assert list((tmp_path / str(run_id)).iterdir()) == []  # the partial temp file is gone
+    assert list((tmp_path / str(run_id)).glob("*.tmp")) == []  # the partial temp file is gone
 
 
 @contextmanager
