@@ -102,7 +102,7 @@ def detect_layout(source: DataSource, record: dict[str, Any], family: str) -> Re
             if family not in ("auto", layout.family):
                 raise DataError(
                     source.label,
-                    f"a {family} review dump (data.format = {family!r}); this file has the fields of "
+                    f"the review fields of data.format = {family!r}; this file has those of "
                     f"{layout.name} ({layout.fields}), so set data.format = {layout.family!r}",
                     value=sorted(record)[:12],
                     line=1,
