@@ -360,7 +360,7 @@ def _check_cross_field(config: Config, source: str) -> None:
     if config.data.dataset == "path" and not config.data.path:
         raise ConfigError(source, "data.path", config.data.path, "a file path when data.dataset = 'path'")
     untimed = config.data.format == "sequences" or (
-        config.data.format == "auto" and config.data.path.lower().endswith(".txt")
+        config.data.format == "auto" and config.data.path.lower().removesuffix(".gz").endswith(".txt")
     )
     for key in ("time_min", "time_max", "min_rating"):
         value = getattr(config.data, key)

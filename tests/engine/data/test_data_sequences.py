@@ -144,4 +144,6 @@ def test_time_and_rating_filters_are_refused_for_sequences() -> None:
             config_from_dict({"data": {**base, key: value}}, "exp.toml")
     with pytest.raises(ConfigError, match=r"data\.time_min"):
         config_from_dict({"data": {**base, "path": "x.dat", "format": "sequences", "time_min": 0}})
+    with pytest.raises(ConfigError, match=r"data\.time_max"):
+        config_from_dict({"data": {**base, "path": "Beauty.txt.gz", "time_max": 1}})
     assert config_from_dict({"data": {**base, "format": "sequences"}}).data.format == "sequences"
