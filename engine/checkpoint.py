@@ -191,6 +191,8 @@ def _progress_to_plain(progress: PhaseProgress, phase: int) -> dict[str, Any]:
     }
     if progress.cuda_rng is not None:
         out["cuda_rng"] = list(progress.cuda_rng)
+    if progress.best_ranks is not None:
+        out["best_ranks"] = progress.best_ranks
     return out
 
 
@@ -212,4 +214,5 @@ def _progress_from_plain(raw: dict[str, Any] | None, phase: int) -> PhaseProgres
         numpy_rng=json.loads(raw["numpy_rng"]),
         torch_rng=raw["torch_rng"],
         cuda_rng=list(raw["cuda_rng"]) if "cuda_rng" in raw else None,
+        best_ranks=raw.get("best_ranks"),
     )

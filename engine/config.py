@@ -69,9 +69,22 @@ class DataSection:
         "synthetic",
         "Built-in dataset (ml-100k, ml-1m, synthetic) or 'path' to read data.path.",
     )
-    path: str = _f("", "User data: a RecBole .inter file or a CSV of user,item,timestamp.")
-    item_path: str = _f("", "Optional item file (.item or CSV) with a title column.")
-    format: Literal["auto", "atomic", "csv"] = _f("auto", "Format of data.path; auto decides by suffix.")
+    path: str = _f(
+        "",
+        "User data: a RecBole .inter file, a CSV of user,item,timestamp, a sequences file "
+        "(user item1 item2 ...) or an Amazon/Yelp review dump (JSON lines, optionally gzipped).",
+    )
+    item_path: str = _f(
+        "",
+        "Optional item text: a .item or CSV file with a title column; for sequences an "
+        "item<TAB>title file or an E4SRec item list; for review dumps the meta_*.json(.gz) "
+        "or Yelp business JSON.",
+    )
+    format: Literal["auto", "atomic", "csv", "sequences", "amazon", "yelp"] = _f(
+        "auto",
+        "Format of data.path; auto decides by suffix (.inter/.tsv atomic, .csv CSV, .txt sequences, "
+        ".json/.jsonl(.gz) a review dump whose fields say Amazon or Yelp).",
+    )
     user_column: str = _f("user_id", "User column name in data.path.")
     item_column: str = _f("item_id", "Item column name in data.path (and item_path).")
     time_column: str = _f("timestamp", "Timestamp column name in data.path.")
@@ -80,6 +93,8 @@ class DataSection:
     year_column: str = _f("release_year", "Optional year column in the item file (appended to titles).")
     genre_column: str = _f("genre", "Optional genre column in the item file (space- or |-separated).")
     min_rating: float | None = _f(None, "Keep interactions rated at least this; none keeps all.")
+    time_min: float | None = _f(None, "Keep interactions at or after this time (Unix seconds); none keeps all.")
+    time_max: float | None = _f(None, "Keep interactions at or before this time (Unix seconds); none keeps all.")
     user_core: int = _f(0, "Iterated k-core: drop users with fewer interactions (0 = off).", min=0)
     item_core: int = _f(0, "Iterated k-core: drop items with fewer interactions (0 = off).", min=0)
     min_seq_len: int = _f(3, "Users with fewer interactions are dropped (need train, valid, test).", min=3)
@@ -358,6 +373,15 @@ def _check_cross_field(config: Config, source: str) -> None:
         raise ConfigError(source, "data.dataset", config.data.dataset, "one of " + ", ".join(map(repr, builtin)))
     if config.data.dataset == "path" and not config.data.path:
         raise ConfigError(source, "data.path", config.data.path, "a file path when data.dataset = 'path'")
+    untimed = config.data.format == "sequences" or (
+        config.data.format == "auto" and config.data.path.lower().removesuffix(".gz").endswith(".txt")
+    )
+    for key in ("time_min", "time_max", "min_rating"):
+        value = getattr(config.data, key)
+        if value is not None and config.data.dataset == "path" and untimed:
+            raise ConfigError(
+                source, f"data.{key}", value, "none for a sequences file (it has no timestamps or ratings)"
+            )
     if not config.eval.ks or any(k < 1 for k in config.eval.ks):
         raise ConfigError(source, "eval.ks", config.eval.ks, "a non-empty list of integers >= 1")
     if 10 not in config.eval.ks:

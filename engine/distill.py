@@ -10,16 +10,17 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
+from engine.metrics import ranks_from_scores
+
 
 def target_rank(logits: torch.Tensor, targets: torch.Tensor, exclude_padding: bool = True) -> torch.Tensor:
-    """1-based rank of each target under logits [N, I+1]: 1 + the number of items scored
-    strictly higher (ties resolve in the target's favour). Column 0 (padding) never counts."""
+    """1-based rank of each target under logits [N, I+1], by engine.metrics' pessimistic tie
+    rule (ties count against the target). Column 0 (padding) never counts."""
     scores = logits.detach()
     if exclude_padding:
         scores = scores.clone()
         scores[:, 0] = float("-inf")
-    truth = scores.gather(1, targets.view(-1, 1))
-    return (scores > truth).sum(dim=1) + 1
+    return ranks_from_scores(scores, targets)
 
 
 def sample_weights(student_rank: torch.Tensor, teacher_rank: torch.Tensor) -> torch.Tensor:

@@ -3,8 +3,10 @@
 For each user the model scores every item after the user's history; the padding column
 and (with ``mask_history``) every item already in the history are set to -inf, except
 the target itself, so a re-consumed target keeps its score and competes only with items
-the user has not seen. Ranks follow engine.metrics' tie rule. Users are processed in
-batches; masking and ranking are tensor operations on the whole batch.
+the user has not seen. Ranks follow engine.metrics' tie rule (pessimistic). A NaN or +inf
+score anywhere raises NonFiniteValues: such a model has no ranking, and an optimistic
+comparison would rank its targets first. Users are processed in batches; masking and
+ranking are tensor operations on the whole batch.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import numpy as np
 import torch
 
 from engine.data.dataset import SequenceDataset
-from engine.metrics import ranks_from_scores, summarise
+from engine.metrics import TIE_RULE, ranks_from_scores, summarise
 from engine.models.base import Recommender
+from engine.protocol import Ranks
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,12 @@ class EvalResult:
     seconds: float
     protocol: dict[str, Any] = field(default_factory=dict)
     ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per evaluated user
+    user_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # who, row by row
+    targets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # the true item ids
+
+
+class NonFiniteValues(ValueError):
+    """A model scored some item NaN or +inf, or a loss went non-finite: nothing to rank or keep."""
 
 
 def protocol(data: SequenceDataset, split: str, mask_history: bool, ks: Sequence[int]) -> dict[str, Any]:
@@ -39,7 +48,7 @@ def protocol(data: SequenceDataset, split: str, mask_history: bool, ks: Sequence
         "eval_split": split,
         "ranking": "full",
         "mask_history": mask_history,
-        "ties": "rank = 1 + items scored strictly higher",
+        "ties": TIE_RULE,
         "dataset": data.name,
         "dataset_hash": data.fingerprint,
         "ks": sorted(ks),
@@ -65,6 +74,9 @@ def rank_targets(
     """Ranks of the targets of one batch of users under the model's full-item scores."""
     scores = model.score(histories).detach().float().cpu().clone()
     scores[:, 0] = float("-inf")
+    bad = torch.isnan(scores) | torch.isposinf(scores)
+    if bool(bad.any()):
+        raise NonFiniteValues(f"non-finite scores ({int(bad.sum())} of {bad.numel()} NaN or +inf)")
     if mask_history:
         rows, items = history_mask_index(histories, targets)
         scores[rows, items] = float("-inf")
@@ -102,4 +114,28 @@ def evaluate(
         seconds=time.perf_counter() - start,
         protocol=protocol(data, split, mask_history, ks),
         ranks=ranks.numpy(),
+        user_index=chosen,
+        targets=view.targets[chosen],
+    )
+
+
+def ranks_event(
+    data: SequenceDataset,
+    users: np.ndarray,
+    targets: np.ndarray,
+    ranks: np.ndarray,
+    round_: int,
+    phase: str,
+    model: str,
+    split: str,
+) -> Ranks:
+    """Per-user ranks of one final evaluation, with the dataset's original user and item ids."""
+    return Ranks(
+        round=round_,
+        phase=phase,
+        model=model,
+        split=split,
+        users=[data.user_ids[int(u)] if data.user_ids else str(int(u)) for u in users],
+        items=[data.item_ids[int(i)] if data.item_ids else str(int(i)) for i in targets],
+        ranks=[int(r) for r in ranks],
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine.assets import cache_root
@@ -18,15 +19,16 @@ from engine.checkpoint import Checkpoints, RunState
 from engine.config import Config
 from engine.data import SequenceDataset, load_dataset
 from engine.distill import DistillTerm, Teacher
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, ranks_event
 from engine.events import Emitter
+from engine.metrics import TIE_RULE
 from engine.params import param_histograms
-from engine.phase_cache import PhaseCache, round0_key
+from engine.phase_cache import PhaseCache, resolved_values, round0_key
 from engine.protocol import Checkpoint, Eval, Log, PhaseStarted, RoundEnd, RunFinished, RunStarted
 from engine.runtime import Cancelled, CancelToken, pick_device, rng_state, seed_everything, set_rng_state
 from engine.schedule import Phase, plan_phases
 from engine.teachers import CachedTeacher, LiveTeacher
-from engine.trainer import PhaseProgress, PhaseSettings, train_phase
+from engine.trainer import PhaseProgress, PhaseSettings, phase_seed, train_phase
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,18 @@ def evaluation_protocol(config: Config, data: SequenceDataset) -> dict[str, Any]
         "split": "leave-one-out",
         "ranking": "full",
         "mask_history": config.eval.mask_history,
+        "ties": TIE_RULE,
         "dataset": data.name,
         "dataset_hash": data.fingerprint,
+        "users_dropped": users_dropped(data),
         "ks": list(config.eval.ks),
     }
+
+
+def users_dropped(data: SequenceDataset) -> int | None:
+    """Users of the raw files that preprocessing removed (too short, k-core, filters)."""
+    raw = data.preprocessing.get("raw", {})
+    return None if "users" not in raw else int(raw["users"]) - data.num_users
 
 
 class Models:
@@ -148,6 +158,7 @@ def run_experiment(
     teachers: dict[str, Teacher] = {}  # one_way keeps L0's logits for every round
     shared = PhaseCache(cache_root(config.data.cache_dir) / "phases") if config.train.reuse_round0 else None
     saver = RunCheckpoints(checkpoints, state, models, emitter)
+    resolved = _resolved_round0(config, device, data) if shared is not None else {}
 
     try:
         for index in range(state.next_phase, len(phases)):
@@ -156,11 +167,14 @@ def run_experiment(
             progress, state.progress = state.progress, None
             cancel.check()
             if progress is None and phase.round > 0 and not config.distill.warm_start:
+                # Reseeded from the phase: a replayed (reused) round 0 leaves the global RNG
+                # elsewhere than a trained one, and the fresh model must not depend on that.
+                seed_everything(restart_seed(config.run.seed, phase.round, phase.model))
                 models.restart(phase.model)
             student = models.get(phase.model)
             if progress is None and phase.model == "llm" and (phase.round == 0 or config.distill.refresh_embeddings):
                 student.set_item_embeddings(models.crm.item_embeddings())
-            key = round0_key(config, phase.model) if shared is not None and phase.round == 0 else None
+            key = round0_key(config, phase.model, resolved) if shared is not None and phase.round == 0 else None
             if key is not None and shared is not None and shared.has(key):
                 latest[phase.model] = _replay_phase(shared, key, models, phase.model, emitter)
             else:
@@ -189,6 +203,17 @@ def run_experiment(
 
     emitter.emit(RunFinished(metrics=latest, seconds=time.perf_counter() - started))
     return latest
+
+
+def _resolved_round0(config: Config, device: torch.device, data: SequenceDataset) -> dict[str, str]:
+    from engine.backbones import resolve_dtype  # transformers: only for runs that reuse phases
+
+    return resolved_values(config, device.type, str(resolve_dtype(config.llm.dtype, device)), data.fingerprint)
+
+
+def restart_seed(seed: int, round_: int, model: str) -> int:
+    """The seed a cold-started phase builds its fresh model from."""
+    return int(np.random.default_rng([*phase_seed(seed, round_, model), 1]).integers(2**31))
 
 
 class RunCheckpoints:
@@ -283,6 +308,8 @@ def _train_and_test(
             seconds=test.seconds,
         )
     )
+    at = (phase.round, phase.model, phase.model, "test")
+    emitter.emit(ranks_event(data, test.user_index, test.targets, test.ranks, *at))
     for event in param_histograms(student, phase.round, phase.model):
         emitter.emit(event)
     return test.metrics

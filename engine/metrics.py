@@ -1,10 +1,12 @@
 """Ranking metrics from the 1-based rank of each user's target item.
 
-Tie rule: a target's rank is 1 + the number of items scored *strictly* higher, so items
-tied with the target do not push it down (the same rule as engine.distill.target_rank,
-so the distillation weights and the reported metrics agree on what a rank is). The rule
-is optimistic: a model that scores every item equally ranks every target first, so the
-models' scores must be tie-free in practice (real-valued dot products are).
+Tie rule (``TIE_RULE``, recorded in every run's protocol): pessimistic. A target's rank is
+the number of items scored at least as high as it, itself included: 1 + the items scored
+strictly higher + the items tied with it. A tie never helps the target, so a model that
+scores every item alike ranks every target last and earns HR@10 = NDCG@10 = 0 (with an
+optimistic rule it would earn 1.0). engine.distill.target_rank uses the same rule, so the
+distillation weights and the reported metrics agree on what a rank is. Scores must be
+finite (masked items are -inf): engine.evaluate refuses NaN and +inf before ranking.
 
 - HR@k: 1 when rank <= k.
 - NDCG@k: 1 / log2(rank + 1) when rank <= k (one relevant item, so the ideal DCG is 1).
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import torch
 
+TIE_RULE = "pessimistic: rank = 1 + items scored higher + items tied with the target"
+
 
 def ranks_from_scores(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """1 + number of items scored strictly higher than each target; scores [U, I], targets [U]."""
+    """Number of items scored at least as high as each target (itself included); scores
+    [U, I], targets [U]. A -inf target (masked) ranks behind every unmasked item."""
     truth = scores.gather(1, targets.view(-1, 1))
-    return (scores > truth).sum(dim=1) + 1
+    return (scores >= truth).sum(dim=1)
 
 
 def hit_rate(ranks: torch.Tensor, k: int) -> torch.Tensor:

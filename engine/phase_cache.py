@@ -4,9 +4,12 @@ Round 0 trains the CRM alone and then the LLM alone, and it does not depend on t
 distillation settings: SASRec alone, E4SRec, one-way, LLMD4Rec and every ablation with the
 same data, models, training settings and seed train the very same round-0 models. So
 the first run to finish such a phase stores the trained state, its test metrics and the
-events it emitted, keyed by everything that can change the result (the config without
-[distill], a hash of the engine's own source code and the torch, transformers and peft
-versions); later runs load the state and
+events it emitted, keyed by everything that can change the result: the config without
+[distill] with ``auto`` settings resolved (the device and dtype this process really
+uses, so a GPU/bf16 phase is never handed to a CPU float32 run), the dataset by its
+content fingerprint instead of its path, a local backbone folder by a content stamp of
+its files (``content_stamp``), a hash of the engine's own source code and the torch,
+transformers and peft versions; later runs load the state and
 replay the events instead of training again. The result is what resuming from a
 checkpoint gives: on CPU the same numbers, bit for bit (tested).
 """
@@ -46,11 +49,48 @@ def engine_source_hash() -> str:
 LLM_ONLY_PREFIXES = ("llm.", "data.llm_", "train.llm_")
 
 
-def round0_key(config: Config, model: str) -> str:
+#: Keys whose string is not what the phase depends on: replaced by resolved values.
+RESOLVED_KEYS = ("train.device", "llm.dtype", "data.path", "data.item_path", "llm.backbone")
+STAMP_EDGE_BYTES = 1 << 20
+
+
+def content_stamp(path: Path) -> str:
+    """A cheap content stamp of a file or folder: for each file its relative name, size,
+    mtime and a hash of its first and last MiB. Catches a replaced or edited file without
+    reading gigabytes of weights; an edit in the middle that keeps size and mtime is missed."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        info = file.stat()
+        name = file.relative_to(path) if path.is_dir() else file.name
+        digest.update(f"{name}|{info.st_size}|{info.st_mtime_ns}|".encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(STAMP_EDGE_BYTES))
+            if info.st_size > STAMP_EDGE_BYTES:
+                handle.seek(max(STAMP_EDGE_BYTES, info.st_size - STAMP_EDGE_BYTES))
+                digest.update(handle.read(STAMP_EDGE_BYTES))
+    return digest.hexdigest()[:24]
+
+
+def resolved_values(config: Config, device: str, dtype: str, dataset_fingerprint: str) -> dict[str, str]:
+    """What the RESOLVED_KEYS stand for in this process."""
+    backbone = config.llm.backbone
+    folder = Path(backbone).expanduser()
+    return {
+        "train.device": device,
+        "llm.dtype": dtype,
+        "data.path": dataset_fingerprint,  # the content of data.path and item_path, preprocessed
+        "data.item_path": dataset_fingerprint,
+        "llm.backbone": f"{backbone}@{content_stamp(folder)}" if folder.is_dir() else backbone,
+    }
+
+
+def round0_key(config: Config, model: str, resolved: dict[str, str]) -> str:
     """What a round-0 phase of ``model`` depends on; the CRM phase ignores the LLM's keys
-    (each phase reseeds from the run seed, so building an LLM first changes nothing)."""
+    (each phase reseeds from the run seed, so building an LLM first changes nothing).
+    ``resolved`` (from resolved_values) replaces the keys whose strings are not values."""
     flat = {
-        k: v
+        k: resolved.get(k, v)
         for k, v in flatten(config.to_dict()).items()
         if not k.startswith("distill.")
         and k not in NOT_ROUND0

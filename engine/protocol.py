@@ -94,6 +94,22 @@ class Eval(Event):
 
 
 @dataclass(frozen=True)
+class Ranks(Event):
+    """The rank of the true item for every evaluated user, sent beside each final Eval
+    (a phase's best validation and its test): any metric can be recomputed from it and two
+    runs compared user by user. Users and items are the dataset's original ids."""
+
+    type: ClassVar[str] = "ranks"
+    round: int
+    phase: str
+    model: str  # "crm" or "llm"
+    split: str  # "valid" or "test"
+    users: list[str]
+    items: list[str]  # each user's true item
+    ranks: list[int]  # engine.metrics' tie rule; 1 is the top
+
+
+@dataclass(frozen=True)
 class Weights(Event):
     """Distribution of the sample weights w1 (LLM phase) or w2 (CRM phase) in one epoch."""
 
@@ -176,6 +192,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Step,
         EpochEnd,
         Eval,
+        Ranks,
         Weights,
         Params,
         Checkpoint,

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from engine.config import Config
 from engine.data.dataset import SequenceDataset
 from engine.distill import WEIGHT_EDGES, DistillTerm, histogram, kl_teacher_student, sample_weights, target_rank
-from engine.evaluate import evaluate
+from engine.evaluate import EvalResult, NonFiniteValues, evaluate, ranks_event
 from engine.events import Emitter
 from engine.models.base import Recommender, TrainOutput
 from engine.protocol import EpochEnd, Eval, Step, Weights
@@ -131,6 +131,7 @@ class PhaseProgress:
     numpy_rng: dict[str, Any]  # the shuffling Generator's bit_generator.state
     torch_rng: torch.Tensor  # torch's CPU RNG (dropout on CPU)
     cuda_rng: list[torch.Tensor] | None = None  # every CUDA device's RNG, on CUDA
+    best_ranks: torch.Tensor | None = None  # the best epoch's validation rank per validated user
 
 
 def phase_seed(seed: int, round_: int, phase: str) -> list[int]:
@@ -260,6 +261,7 @@ def train_phase(
     optimizer = _optimizer(params, settings)
     valid_users = validation_users(data, settings.valid_users, settings.seed)
     best_score, best_epoch, best_valid = -math.inf, 0, {}
+    best_ranks: torch.Tensor | None = None
     best_state = [p.detach().clone() for p in params]
     history: list[EpochRecord] = []
     stale, step, first_epoch = 0, 0, 1
@@ -271,25 +273,30 @@ def train_phase(
             saved.to(device=p.device, dtype=p.dtype).clone() for p, saved in zip(params, resume.best_state, strict=True)
         ]
         history, stale, step = list(resume.history), resume.stale, resume.step
+        best_ranks = resume.best_ranks
         _restore_rng(rng, resume)
         # Patience exhausted at the checkpoint: no epoch is left, only the phase's end.
         first_epoch = resume.epochs_done + 1 if stale < settings.patience else settings.epochs + 1
 
-    def validate() -> Metrics:
+    def validate(epoch: int) -> EvalResult:
         _set_training(student, False)
-        return evaluate(
-            student,
-            data,
-            "valid",
-            ks=settings.eval_ks,
-            batch_size=settings.eval_batch_size,
-            mask_history=settings.mask_history,
-            users=valid_users,
-        ).metrics
+        try:
+            return evaluate(
+                student,
+                data,
+                "valid",
+                ks=settings.eval_ks,
+                batch_size=settings.eval_batch_size,
+                mask_history=settings.mask_history,
+                users=valid_users,
+            )
+        except NonFiniteValues as exc:
+            raise NonFiniteValues(f"{exc} in the {phase.upper()} at round {round}, epoch {epoch}") from None
 
     if settings.start_competes and resume is None:
         start_time = time.perf_counter()
-        best_valid = validate()
+        start = validate(0)
+        best_valid, best_ranks = start.metrics, torch.from_numpy(start.ranks)
         best_score = best_valid[SELECTION_METRIC]
         emitter.emit(
             EpochEnd(
@@ -318,6 +325,10 @@ def train_phase(
             step += 1
             n = len(out.targets)
             total = float(loss.total.detach())
+            if not math.isfinite(total):
+                raise NonFiniteValues(
+                    f"non-finite loss ({total}) in the {phase.upper()} at round {round}, epoch {epoch}, step {step}"
+                )
             totals.samples += n
             totals.ce += loss.ce * n
             totals.total += total * n
@@ -339,11 +350,13 @@ def train_phase(
                     progress=index / num_batches if num_batches else 0.0,
                 )
             )
-        valid = validate()
+        result = validate(epoch)
+        valid = result.metrics
         seconds = time.perf_counter() - epoch_start
         improved = valid[SELECTION_METRIC] > best_score
         if improved:
             best_score, best_epoch, best_valid, stale = valid[SELECTION_METRIC], epoch, valid, 0
+            best_ranks = torch.from_numpy(result.ranks)
             best_state = [p.detach().clone() for p in params]
         else:
             stale += 1
@@ -376,6 +389,7 @@ def train_phase(
                     numpy_rng=dict(rng.bit_generator.state),
                     torch_rng=torch.get_rng_state(),
                     cuda_rng=_cuda_rng(settings.device),
+                    best_ranks=best_ranks,
                 )
             )
         if stale >= settings.patience:
@@ -384,6 +398,10 @@ def train_phase(
     with torch.no_grad():
         for param, saved in zip(params, best_state, strict=True):
             param.copy_(saved)
+    if best_ranks is None:  # resumed from a checkpoint written before ranks were kept
+        final = validate(best_epoch)
+        best_ranks = torch.from_numpy(final.ranks)
+    chosen = np.arange(data.num_users) if valid_users is None else valid_users
     emitter.emit(
         Eval(
             round=round,
@@ -395,6 +413,8 @@ def train_phase(
             seconds=time.perf_counter() - started,
         )
     )
+    valid_targets = data.eval_split("valid").targets[chosen]
+    emitter.emit(ranks_event(data, chosen, valid_targets, best_ranks.numpy(), round, phase, phase, "valid"))
     return PhaseResult(
         best_epoch=best_epoch,
         best_valid=best_valid,

@@ -2,8 +2,15 @@
 LLMD4Rec_L and the ablations), mean ± std over seeds, the relative gains of the distilled
 models over their own baselines, and the per-round curve of both models.
 
-Pure functions over CompareInput records (plus per-round metrics), so the CLI, the TUI
-and the tests share them. Runs under different evaluation protocols go to separate tables.
+Pure functions over CompareInput records (plus per-round metrics and per-user ranks), so
+the CLI, the TUI and the tests share them. Runs under different evaluation protocols go to
+separate tables.
+
+Which comparison is fair: a distilled row against the budget-matched no-KD control (the
+same rounds, epochs and warm starts with gamma = beta = 0) tells what the teacher terms
+are worth; against the model trained alone it also counts the extra training. Each gain
+carries a paired significance test over users (llmd4rec_tui.significance) when the runs
+stored their per-user ranks.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmd4rec_tui.compare import GROUPING_IGNORED, MetricStat, format_stat, mean_std, protocol_label
+from llmd4rec_tui.significance import ALPHA, SIGNIFICANCE_METRICS, TEST_NAME, PairedTest, paired_test, paired_values
 from llmd4rec_tui.store.views import CompareInput
 
 METRICS = ("hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20")
@@ -27,6 +35,14 @@ NO_KD = ", rounds w/o KD"
 
 #: round -> model -> metric -> value, of one run (test split, after each phase)
 RoundMetrics = dict[int, dict[str, dict[str, float]]]
+#: run id -> model -> user -> rank of the true item (final test evaluation)
+UserRanks = dict[int, dict[str, dict[str, int]]]
+#: The mark of a gain with p < ALPHA in Markdown and LaTeX, explained under the table.
+SIGNIFICANT = "†"
+FAIR_NOTE = (
+    "The fair comparison is each distilled row against its ', rounds w/o KD' control (the same rounds, "
+    "epochs and warm starts with gamma = beta = 0); the gain over the model alone also counts the extra training."
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class MethodRow:
     variant: str = ""  # the config keys that set this group apart, when a method has several
     rounds: int = 0  # distillation rounds after round 0 (0 for a model trained alone)
     by_seed: dict[int, dict[str, float]] = field(default_factory=dict)  # seed -> metric -> mean of its runs
+    run_by_seed: dict[int, int] = field(default_factory=dict)  # seed -> its first run (the one paired per user)
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,12 @@ class Gain:
     baseline: str
     relative: dict[str, float]  # metric -> (method - baseline) / baseline
     seeds: tuple[int, ...] = ()  # the seeds both rows have, the only ones compared; () = none shared
+    tests: dict[str, PairedTest] = field(default_factory=dict)  # metric -> paired test (when ranks exist)
+    fair: bool = False  # over the budget-matched no-KD control
+
+    def significant(self, metric: str) -> bool:
+        test = self.tests.get(metric)
+        return test is not None and test.significant
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,7 @@ def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
                     variant=variant,
                     rounds=_rounds(group[0].config),
                     by_seed=_by_seed(group, model),
+                    run_by_seed={seed: min(r.id for r in group if r.seed == seed) for seed in {r.seed for r in group}},
                 )
             )
     return sorted(rows, key=_row_order)
@@ -144,10 +168,11 @@ def _by_seed(group: list[CompareInput], model: str) -> dict[int, dict[str, float
     return {seed: {m: sum(v) / len(v) for m, v in metrics.items()} for seed, metrics in sorted(values.items())}
 
 
-def _relative(row: MethodRow, base: MethodRow) -> Gain:
+def _relative(row: MethodRow, base: MethodRow, ranks: UserRanks, fair: bool = False) -> Gain:
     """The gain over the seeds both rows ran (paired: a one-seed ablation is measured against
     the baseline's run with that seed, not against a three-seed mean); over all runs of each
-    when they share no seed."""
+    when they share no seed. With per-user ranks of every paired run, each SIGNIFICANCE_METRIC
+    gets a paired test over (seed, user) pairs."""
     seeds = tuple(sorted(set(row.by_seed) & set(base.by_seed)))
 
     def mean(of: MethodRow, metric: str) -> float | None:
@@ -161,7 +186,20 @@ def _relative(row: MethodRow, base: MethodRow) -> Gain:
         ours, theirs = mean(row, metric), mean(base, metric)
         if ours is not None and theirs is not None and theirs > 0:
             relative[metric] = (ours - theirs) / theirs
-    return Gain(_label(row), _label(base), relative, seeds)
+    return Gain(_label(row), _label(base), relative, seeds, _tests(row, base, seeds, ranks), fair)
+
+
+def _tests(row: MethodRow, base: MethodRow, seeds: tuple[int, ...], ranks: UserRanks) -> dict[str, PairedTest]:
+    ours = [ranks.get(row.run_by_seed.get(seed, -1), {}).get(row.model) for seed in seeds]
+    theirs = [ranks.get(base.run_by_seed.get(seed, -1), {}).get(base.model) for seed in seeds]
+    if not seeds or any(r is None for r in ours) or any(r is None for r in theirs):
+        return {}
+    out = {}
+    for metric in SIGNIFICANCE_METRICS:
+        test = paired_test(*paired_values([r for r in ours if r], [r for r in theirs if r], metric))
+        if test is not None:
+            out[metric] = test
+    return out
 
 
 def _rounds(config: dict[str, Any]) -> int:
@@ -184,10 +222,11 @@ def _row_order(row: MethodRow) -> tuple[int, str, str]:
     return (rank, name, row.variant)
 
 
-def _gains(rows: list[MethodRow]) -> list[Gain]:
-    """Each distilled CRM against its CRM alone; each distilled LLM against E4SRec; and
-    both against the same number of rounds without KD, when that control was run (a
-    single-round ablation is never measured against a two-round control)."""
+def _gains(rows: list[MethodRow], ranks: UserRanks) -> list[Gain]:
+    """Each distilled model against the same number of rounds without KD, when that control
+    was run (the fair comparison, first; a single-round ablation is never measured against
+    a two-round control); then each distilled CRM against its CRM alone and each distilled
+    LLM against E4SRec."""
     singles = {r.method: r for r in rows if not r.variant}
     out = []
     for row in rows:
@@ -199,8 +238,45 @@ def _gains(rows: list[MethodRow]) -> list[Gain]:
             continue
         controls = [r for r in rows if r.method == base_name + NO_KD and r.rounds == row.rounds]
         control = controls[0] if len(controls) == 1 else None
-        out += [_relative(row, base) for base in (singles.get(base_name), control) if base is not None]
+        if control is not None:
+            out.append(_relative(row, control, ranks, fair=True))
+        single = singles.get(base_name)
+        if single is not None:
+            out.append(_relative(row, single, ranks))
     return out
+
+
+def gain_cell(gain: Gain, metric: str) -> str:
+    """'+3.1%', with SIGNIFICANT appended when its paired test has p < ALPHA."""
+    if metric not in gain.relative:
+        return "-"
+    return f"{gain.relative[metric] * 100:+.1f}%" + (SIGNIFICANT if gain.significant(metric) else "")
+
+
+def p_cell(gain: Gain, metric: str = "ndcg@10") -> str:
+    test = gain.tests.get(metric)
+    return "-" if test is None else ("<0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}")
+
+
+def ci_cell(gain: Gain, metric: str = "ndcg@10") -> str:
+    test = gain.tests.get(metric)
+    return "-" if test is None else f"[{test.ci95_low * 100:+.1f}%, {test.ci95_high * 100:+.1f}%]"
+
+
+#: Column heads of the gain tables beside the metrics, shared by every format.
+GAIN_TEST_COLUMNS = ("p (ndcg@10)", "95% CI (ndcg@10)", "p (hr@10)")
+
+
+def gain_test_cells(gain: Gain) -> list[str]:
+    return [p_cell(gain), ci_cell(gain), p_cell(gain, "hr@10")]
+
+
+def significance_note() -> str:
+    """What the mark and the p-values mean; printed under every gain table."""
+    return (
+        f"{SIGNIFICANT}: p < {ALPHA} ({TEST_NAME}, on per-user NDCG@10 / HR@10; the mark is set on those two "
+        "columns only). 95% CI: percentile bootstrap over the same pairs of the relative gain in NDCG@10. " + FAIR_NOTE
+    )
 
 
 def seeds_label(gain: Gain) -> str:
@@ -233,7 +309,9 @@ def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[Cu
     ]
 
 
-def build_results(runs: list[CompareInput], rounds: dict[int, RoundMetrics] | None = None) -> list[ResultsTable]:
+def build_results(
+    runs: list[CompareInput], rounds: dict[int, RoundMetrics] | None = None, ranks: UserRanks | None = None
+) -> list[ResultsTable]:
     by_protocol: dict[str, list[CompareInput]] = defaultdict(list)
     for run in runs:
         if run.metrics:  # a run with no metrics yet has no row to add (nor a protocol)
@@ -241,7 +319,8 @@ def build_results(runs: list[CompareInput], rounds: dict[int, RoundMetrics] | No
     tables = []
     for protocol, members in by_protocol.items():
         rows = _method_rows(members)
-        tables.append(ResultsTable(protocol, tuple(rows), tuple(_gains(rows)), tuple(_curve(members, rounds or {}))))
+        gains = tuple(_gains(rows, ranks or {}))
+        tables.append(ResultsTable(protocol, tuple(rows), gains, tuple(_curve(members, rounds or {}))))
     return tables
 
 
@@ -275,11 +354,13 @@ def to_markdown(tables: list[ResultsTable]) -> str:
         for row in table.rows:
             out.append(f"| {_label(row)} | {len(row.run_ids)} | " + " | ".join(_cells(row)) + " |")
         if table.gains:
-            out.append("\n| relative gain | over | seeds | " + " | ".join(METRICS) + " |")
-            out.append("|---|---|---|" + "---:|" * len(METRICS))
+            heads = [*METRICS, *GAIN_TEST_COLUMNS]
+            out.append("\n| relative gain | over | seeds | " + " | ".join(heads) + " |")
+            out.append("|---|---|---|" + "---:|" * len(heads))
             for gain in table.gains:
-                cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
+                cells = [gain_cell(gain, m) for m in METRICS] + gain_test_cells(gain)
                 out.append(f"| {gain.method} | {gain.baseline} | {seeds_label(gain)} | " + " | ".join(cells) + " |")
+            out.append("\n" + significance_note())
         if table.curve:
             out.append("\n| round | model | " + " | ".join(CURVE_METRICS) + " |")
             out.append("|---:|---|" + "---:|" * len(CURVE_METRICS))
@@ -309,7 +390,7 @@ def to_csv(tables: list[ResultsTable]) -> str:
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#")):
         text = text.replace(a, b)
-    return text.replace("→", r"$\rightarrow$")
+    return text.replace("→", r"$\rightarrow$").replace(SIGNIFICANT, r"$^\dagger$").replace("<", r"$<$")
 
 
 def to_latex(tables: list[ResultsTable]) -> str:
@@ -324,14 +405,29 @@ def to_latex(tables: list[ResultsTable]) -> str:
         for row in table.rows:
             cells = []
             for m in METRICS:
-                cell = _latex_escape(format_stat(row.stats.get(m), pm=r" $\pm$ "))
+                cell = _latex_escape(format_stat(row.stats.get(m), pm=" ± ")).replace(" ± ", r" $\pm$ ")
                 is_best = m in row.stats and best[m] is not None and row.stats[m].mean == best[m]
                 cells.append(r"\textbf{" + cell + "}" if is_best else cell)
             out.append(_latex_escape(_label(row)) + " & " + " & ".join(cells) + r" \\")
         out.append(r"\bottomrule")
         out.append(r"\end{tabular}")
+        if table.gains:
+            out += _latex_gains(table.gains)
         out.append("")
     return "\n".join(out)
+
+
+def _latex_gains(gains: tuple[Gain, ...]) -> list[str]:
+    heads = ["Method", "Over", "Seeds", *(m.upper() for m in METRICS), *GAIN_TEST_COLUMNS]
+    out = ["", r"\begin{tabular}{lll" + "r" * (len(METRICS) + len(GAIN_TEST_COLUMNS)) + "}", r"\toprule"]
+    out.append(" & ".join(_latex_escape(h) for h in heads) + r" \\")
+    out.append(r"\midrule")
+    for gain in gains:
+        cells = [gain.method, gain.baseline, seeds_label(gain), *(gain_cell(gain, m) for m in METRICS)]
+        cells += gain_test_cells(gain)
+        out.append(" & ".join(_latex_escape(c) for c in cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", "", "% " + significance_note()]
+    return out
 
 
 def to_json(tables: list[ResultsTable]) -> str:
@@ -353,16 +449,34 @@ def to_json(tables: list[ResultsTable]) -> str:
                     }
                     for r in t.rows
                 ],
-                "gains": [
-                    {"method": g.method, "baseline": g.baseline, "seeds": list(g.seeds), "relative": g.relative}
-                    for g in t.gains
-                ],
+                "gains": [_gain_json(g) for g in t.gains],
+                "significance": significance_note(),
                 "curve": [{"round": p.round, "model": p.model, "metrics": stats(p.stats)} for p in t.curve],
             }
             for t in tables
         ],
         indent=2,
     )
+
+
+def _gain_json(gain: Gain) -> dict[str, Any]:
+    """p_value and ci95_* of the headline NDCG@10 at the top; every tested metric under tests."""
+    head = gain.tests.get("ndcg@10")
+    return {
+        "method": gain.method,
+        "baseline": gain.baseline,
+        "fair": gain.fair,
+        "seeds": list(gain.seeds),
+        "relative": gain.relative,
+        "p_value": None if head is None else head.p_value,
+        "ci95_low": None if head is None else head.ci95_low,
+        "ci95_high": None if head is None else head.ci95_high,
+        "test": TEST_NAME,
+        "tests": {
+            m: {"p_value": t.p_value, "ci95_low": t.ci95_low, "ci95_high": t.ci95_high, "pairs": t.pairs}
+            for m, t in gain.tests.items()
+        },
+    }
 
 
 #: --format value -> exporter, shared by `runs results` and the Results screen's export keys.

@@ -44,7 +44,7 @@ def save_processed(path: Path, processed: Processed, dataset: SequenceDataset) -
         "name": dataset.name,
         "fingerprint": dataset.fingerprint,
         "preprocessing": dataset.preprocessing,
-        "time_range": list(processed.time_range),
+        "time_range": list(processed.time_range) if processed.time_range is not None else None,
     }
     handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
@@ -80,6 +80,7 @@ def load_processed(path: Path) -> SequenceDataset | None:
     except (FileNotFoundError, OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
         return None
     sequences = np.split(items, offsets[1:-1]) if len(offsets) > 1 else []
+    span = meta["time_range"]
     return SequenceDataset(
         name=meta["name"],
         num_items=len(item_ids) - 1,
@@ -90,5 +91,5 @@ def load_processed(path: Path) -> SequenceDataset | None:
         fingerprint=meta["fingerprint"],
         preprocessing=meta["preprocessing"],
         item_genres=item_genres,
-        time_range=(float(meta["time_range"][0]), float(meta["time_range"][1])),
+        time_range=(float(span[0]), float(span[1])) if span is not None else None,
     )

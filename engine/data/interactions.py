@@ -26,6 +26,7 @@ class Interactions:
     row: np.ndarray  # int64 original row, the tie-break after time
     user_names: list[str]
     item_names: list[str]
+    timed: bool = True  # False: no timestamps in the file (time is 0), file order is the order
 
     def subset(self, keep: np.ndarray) -> Interactions:
         return Interactions(
@@ -36,6 +37,7 @@ class Interactions:
             self.row[keep],
             self.user_names,
             self.item_names,
+            self.timed,
         )
 
     def __len__(self) -> int:
@@ -93,7 +95,14 @@ def interactions_from_table(
         if rating_column is None
         else parse_numbers(table, rating_column, "ratings for data.min_rating; the name is set by data.rating_column")
     )
+    return interactions_from_lists(users, items, time, rating)
+
+
+def interactions_from_lists(
+    users: list[str], items: list[str], time: np.ndarray, rating: np.ndarray | None, timed: bool = True
+) -> Interactions:
+    """Interactions from checked, file-ordered id lists and times (row = position in the lists)."""
     user_codes, user_names = factorize(users)
     item_codes, item_names = factorize(items)
     rows = np.arange(len(users), dtype=np.int64)
-    return Interactions(user_codes, item_codes, time, rating, rows, user_names, item_names)
+    return Interactions(user_codes, item_codes, time, rating, rows, user_names, item_names, timed)

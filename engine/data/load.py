@@ -12,14 +12,16 @@ from pathlib import Path
 
 from engine.assets import cache_root
 from engine.config import DataSection
-from engine.data.build import Recipe, build_dataset
+from engine.data.build import Recipe, assemble, build_dataset
 from engine.data.builtin import BUILTINS, BuiltinDataset
 from engine.data.cache import entry_path, load_processed, save_processed
 from engine.data.dataset import SequenceDataset
-from engine.data.preprocess import Preprocessing
+from engine.data.preprocess import Preprocessing, Processed
+from engine.data.reviews import read_meta, read_reviews
+from engine.data.sequences import read_item_text, read_sequences
 from engine.data.synthetic import make_synthetic
 from engine.data.tables import read_table
-from engine.data.userdata import user_files
+from engine.data.userdata import UserFiles, dataset_name, user_files
 
 PROCESSED_DIR = "processed"
 
@@ -27,6 +29,8 @@ PROCESSED_DIR = "processed"
 def preprocessing_options(section: DataSection) -> Preprocessing:
     return Preprocessing(
         min_rating=section.min_rating,
+        time_min=section.time_min,
+        time_max=section.time_max,
         user_core=section.user_core,
         item_core=section.item_core,
         min_seq_len=section.min_seq_len,
@@ -68,8 +72,15 @@ def load_builtin(spec: BuiltinDataset, options: Preprocessing, cache_dir: Path) 
 def load_user_data(section: DataSection, options: Preprocessing, cache_dir: Path) -> SequenceDataset:
     """The user's files: hashed on every load (cheap next to parsing), parsed on a miss."""
     files = user_files(section)
-    name = files.inter.path.stem
-    recipe = Recipe(name, files.inter_columns, files.item_columns, options)
+    name = dataset_name(files.inter.path)
+    table = files.inter_format in ("atomic", "csv")
+    recipe = Recipe(
+        name,
+        files.inter_columns if table else None,
+        files.item_columns if table else None,
+        options,
+        format=files.inter_format,
+    )
     inter_raw = files.inter.read_bytes()
     item_raw = files.items.read_bytes() if files.items is not None else None
     hashes = {"inter": hashlib.sha256(inter_raw).hexdigest()}
@@ -79,10 +90,27 @@ def load_user_data(section: DataSection, options: Preprocessing, cache_dir: Path
     cached = load_processed(path)
     if cached is not None:
         return cached
-    inter = read_table(files.inter, files.inter_format, inter_raw)
-    items = None
-    if files.items is not None and item_raw is not None:
-        items = read_table(files.items, files.item_format, item_raw)
-    dataset, processed = build_dataset(recipe, inter, items, hashes)
+    dataset, processed = _parse_user_data(files, recipe, inter_raw, item_raw, hashes)
     save_processed(path, processed, dataset)
     return dataset
+
+
+def _parse_user_data(
+    files: UserFiles, recipe: Recipe, inter_raw: bytes, item_raw: bytes | None, hashes: dict[str, str]
+) -> tuple[SequenceDataset, Processed]:
+    fmt = files.inter_format
+    label = files.inter.label
+    if fmt == "atomic" or fmt == "csv":
+        inter = read_table(files.inter, fmt, inter_raw)
+        items = None
+        if files.items is not None and item_raw is not None:
+            items = read_table(files.items, files.item_format, item_raw)
+        return build_dataset(recipe, inter, items, hashes)
+    if fmt == "sequences":
+        raw = read_sequences(files.inter, inter_raw)
+        text = read_item_text(files.items, item_raw) if files.items is not None and item_raw is not None else None
+        return assemble(recipe, raw, text, label, hashes)
+    family = "auto" if fmt == "reviews" else fmt
+    raw, layout = read_reviews(files.inter, inter_raw, family, with_rating=recipe.options.min_rating is not None)
+    meta = read_meta(files.items, item_raw, layout) if files.items is not None and item_raw is not None else None
+    return assemble(recipe, raw, meta, label, hashes, extra={"layout": layout.name})

@@ -2,14 +2,17 @@
 
 The rules, in order (recorded with every dataset so a run says what it trained on):
 
-1. ``min_rating``: keep interactions rated at least this (off by default).
+1. ``time_min`` / ``time_max``: keep interactions with ``time_min <= time <= time_max``
+   (both inclusive, Unix seconds, off by default); ``min_rating``: keep interactions rated
+   at least this (off by default).
 2. Iterated k-core: drop users with fewer than ``max(user_core, min_seq_len)``
    interactions and items with fewer than ``item_core``; repeat until nothing changes,
    because dropping one side can push the other below its threshold. ``min_seq_len``
    (at least 3: one training item, a validation and a test target) is part of the user
    threshold, so users too short for a leave-one-out split are dropped, never padded.
 3. Order: each user's interactions by timestamp, ties by original file row (stable, so
-   the same files always give the same sequences).
+   the same files always give the same sequences). Files without timestamps (the
+   sequences format) are in file order.
 4. Ids: users 0..U-1 and items 1..I (0 is padding), both in natural order of the original
    id strings ("2" before "10", "1m_2" before "1m_10"); items never interacted with after
    filtering get no id.
@@ -32,6 +35,8 @@ TIE_BREAK = "timestamp, then original file row"
 @dataclass(frozen=True)
 class Preprocessing:
     min_rating: float | None = None
+    time_min: float | None = None
+    time_max: float | None = None
     user_core: int = 0
     item_core: int = 0
     min_seq_len: int = 3
@@ -51,7 +56,7 @@ class Processed:
     offsets: np.ndarray  # int64 [U + 1]; user u's items are items[offsets[u]:offsets[u+1]]
     user_ids: list[str]  # original id per user index
     item_ids: list[str]  # original id per item id; item_ids[0] == ""
-    time_range: tuple[float, float]
+    time_range: tuple[float, float] | None  # None when the files carry no timestamps
 
     @property
     def num_items(self) -> int:
@@ -67,7 +72,11 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def filter_interactions(data: Interactions, options: Preprocessing, label: str) -> Interactions:
-    """Apply the rating threshold and the iterated user/item thresholds."""
+    """Apply the time window, the rating threshold and the iterated user/item thresholds."""
+    if options.time_min is not None:
+        data = data.subset(data.time >= options.time_min)
+    if options.time_max is not None:
+        data = data.subset(data.time <= options.time_max)
     if options.min_rating is not None:
         assert data.rating is not None, "ratings must be parsed when min_rating is set"
         data = data.subset(data.rating >= options.min_rating)
@@ -100,7 +109,7 @@ def order_and_remap(data: Interactions) -> Processed:
         offsets=offsets,
         user_ids=user_ids,
         item_ids=["", *item_ids],
-        time_range=(float(data.time.min()), float(data.time.max())),
+        time_range=(float(data.time.min()), float(data.time.max())) if data.timed else None,
     )
 
 

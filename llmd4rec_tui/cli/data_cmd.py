@@ -122,8 +122,17 @@ def info(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="ml-100k, ml-1m, synthetic, or a path to a .inter/.csv file (default: the config's dataset)."
+            help="ml-100k, ml-1m, synthetic, or a path to your file: .inter/.tsv, .csv, a sequences .txt, "
+            "or an Amazon/Yelp .json(.gz) review dump (default: the config's dataset)."
         ),
+    ] = None,
+    data_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Override data.format: auto, atomic, csv, sequences, amazon or yelp."),
+    ] = None,
+    item_path: Annotated[
+        str | None,
+        typer.Option("--item-path", help="Override data.item_path (titles: item file, meta_*.json(.gz), ...)."),
     ] = None,
     config: Annotated[
         Path | None,
@@ -154,6 +163,8 @@ def info(
         overrides: dict[str, Any] = {"min_rating": min_rating, "user_core": user_core, "item_core": item_core}
         overrides["min_seq_len"] = min_seq_len
         overrides["cache_dir"] = cache_dir
+        overrides["format"] = data_format
+        overrides["item_path"] = item_path
         data.update({k: v for k, v in overrides.items() if v is not None})
         section = config_from_dict({**raw, "data": data}, source).data
         dataset = load_dataset(section)
@@ -185,7 +196,10 @@ def _info_table(stats: dict[str, Any]) -> Table:
     table.add_column("what")
     table.add_column("value", justify="right")
     raw = stats.get("before_filtering")
+    record = stats.get("preprocessing") or {}
+    layout = f" ({record['layout']})" if record.get("layout") else ""
     rows = [
+        ("format", f"{record.get('format', 'generated')}{layout}"),
         ("users", f"{stats['users']:,}"),
         ("items", f"{stats['items']:,}"),
         ("interactions", f"{stats['interactions']:,}"),

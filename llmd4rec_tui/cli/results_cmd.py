@@ -13,7 +13,20 @@ from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
-from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, FORMATS, METRICS, ResultsTable, build_results, seeds_label
+from llmd4rec_tui.results import (
+    CURVE_METRICS,
+    EXPORTERS,
+    FORMATS,
+    GAIN_TEST_COLUMNS,
+    METRICS,
+    ResultsTable,
+    build_results,
+    gain_cell,
+    gain_test_cells,
+    seeds_label,
+    significance_note,
+)
+from llmd4rec_tui.store.queries import final_test_ranks
 from llmd4rec_tui.store.rounds import round_metrics
 
 
@@ -29,14 +42,21 @@ def _render(tables: list[ResultsTable]) -> None:
             grid.add_row(label, str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
         print_wide(grid)
         if table.gains:
-            gains = Table(title="relative gain over the model's own baseline", title_justify="left")
+            gains = Table(
+                title="relative gain (first the fair one: over the no-KD control)",
+                title_justify="left",
+                caption=significance_note(),
+                caption_justify="left",
+            )
             gains.add_column("method", no_wrap=True)
             gains.add_column("over")
             gains.add_column("seeds")
             for metric in METRICS:
                 gains.add_column(metric.upper(), justify="right")
+            for head in GAIN_TEST_COLUMNS:
+                gains.add_column(head, justify="right")
             for gain in table.gains:
-                cells = [f"{gain.relative[m] * 100:+.1f}%" if m in gain.relative else "-" for m in METRICS]
+                cells = [gain_cell(gain, m) for m in METRICS] + gain_test_cells(gain)
                 gains.add_row(gain.method, gain.baseline, seeds_label(gain), *cells)
             print_wide(gains)
         if table.curve:
@@ -74,9 +94,10 @@ def results(
             if not runs:
                 raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
             rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
+            ranks = final_test_ranks(session, [r.id for r in runs])
     finally:
         store.close()
-    tables = build_results(runs, rounds)
+    tables = build_results(runs, rounds, ranks)
     if fmt == "table":
         _render(tables)
     else:

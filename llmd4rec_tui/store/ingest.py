@@ -16,7 +16,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from engine.protocol import (
     BadLine,
@@ -26,6 +26,7 @@ from engine.protocol import (
     Event,
     Params,
     PhaseStarted,
+    Ranks,
     RoundEnd,
     RunFinished,
     RunStarted,
@@ -33,7 +34,7 @@ from engine.protocol import (
     Weights,
 )
 from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.models import Base, EventRow, Histogram, Metric, Run, RunSummary
+from llmd4rec_tui.store.models import Base, EventRow, Histogram, Metric, Run, RunSummary, UserRanks
 
 #: Rare events that mark progress a crash must not lose: they are written at once.
 FLUSH_AT_ONCE = frozenset(
@@ -65,6 +66,7 @@ class RunIngestor:
         self._events: list[dict[str, Any]] = []
         self._metrics: list[dict[str, Any]] = []
         self._histograms: list[dict[str, Any]] = []
+        self._ranks: list[dict[str, Any]] = []
         self._run_updates: dict[str, Any] = {}
         self._oldest: float | None = None
         self.summary = self._load_summary()
@@ -179,6 +181,9 @@ class RunIngestor:
             s["metrics"].setdefault(event.model, {})[event.split] = json_safe(dict(event.metrics))
             if event.split == "test":
                 self._headline(event.model, event.metrics)
+        elif isinstance(event, Ranks):
+            where = {"run_id": self.run_id, "round": event.round, "model": event.model, "split": event.split}
+            self._ranks.append({**where, "users": event.users, "items": event.items, "ranks": event.ranks})
         elif isinstance(event, Weights):
             self._histogram("weights", event, event.epoch)
         elif isinstance(event, Params):
@@ -222,6 +227,10 @@ class RunIngestor:
             for model, rows in ((EventRow, self._events), (Metric, self._metrics), (Histogram, self._histograms)):
                 if rows:
                     connection.execute(insert(Base.metadata.tables[model.__tablename__]), rows)
+            for row in self._ranks:  # a newer attempt's ranks replace the older ones
+                keys = ("run_id", "round", "model", "split")
+                session.execute(delete(UserRanks).filter_by(**{k: row[k] for k in keys}))
+                session.execute(insert(UserRanks), [row])
             session.execute(update(RunSummary).where(RunSummary.run_id == self.run_id).values(**summary))
             self._write_run_updates(session)
         self._drop()
@@ -237,7 +246,7 @@ class RunIngestor:
         return self.owned
 
     def _drop(self) -> None:
-        self._events, self._metrics, self._histograms, self._run_updates = [], [], [], {}
+        self._events, self._metrics, self._histograms, self._ranks, self._run_updates = [], [], [], [], {}
         self._oldest = None
 
     def _write_run_updates(self, session: Any) -> None:
@@ -254,8 +263,12 @@ class RunIngestor:
 
 
 def _payload(event: Event) -> dict[str, Any]:
-    """The event's fields without ts; shallow, as decoded values are plain JSON already."""
-    return {f.name: getattr(event, f.name) for f in fields(event) if f.name != "ts"}
+    """The event's fields without ts; shallow, as decoded values are plain JSON already.
+    A ranks event keeps only its size here: its lists live in user_ranks."""
+    body = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "ts"}
+    if isinstance(event, Ranks):
+        body = {k: v for k, v in body.items() if k not in ("users", "items", "ranks")} | {"users": len(event.users)}
+    return body
 
 
 def json_safe(value: Any) -> Any:

@@ -143,6 +143,25 @@ class Histogram(Base):
     __table_args__ = (Index("ix_histograms_run", "run_id", "kind"),)
 
 
+class UserRanks(Base):
+    """The true item's rank for every evaluated user after one phase (the engine's ranks
+    event): one row per run, round, model and split, a newer attempt's row replacing an
+    older one. Lists in user order; users and items are the dataset's original ids."""
+
+    __tablename__ = "user_ranks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[str] = mapped_column(String(16))
+    split: Mapped[str] = mapped_column(String(16))
+    users: Mapped[list[Any]] = mapped_column(default=list)
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    ranks: Mapped[list[Any]] = mapped_column(default=list)
+
+    __table_args__ = (Index("ix_user_ranks_run", "run_id", "model", "split", "round"),)
+
+
 class Worker(Base):
     """A live or departed worker process, with its heartbeat."""
 

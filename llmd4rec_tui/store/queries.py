@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, Worker
+from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, UserRanks, Worker
 from llmd4rec_tui.store.records import (
     RUN_COLUMNS,
     EventRecord,
     MetricRecord,
+    RanksRecord,
     RunDetail,
     RunPage,
     RunRecord,
@@ -114,6 +115,33 @@ def run_metrics(session: Session, run_id: int, split: str | None = None) -> list
     if split is not None:
         query = query.where(Metric.split == split)
     return [MetricRecord.from_row(row) for row in session.scalars(query.order_by(Metric.id))]
+
+
+def run_ranks(
+    session: Session, run_ids: Sequence[int], split: str = "test", model: str | None = None, round_: int | None = None
+) -> list[RanksRecord]:
+    """Stored per-user ranks of these runs on ``split``: of round ``round_``, or by default
+    each run's and model's last round (what the run's final metrics were computed from)."""
+    query = select(UserRanks).where(UserRanks.run_id.in_(list(run_ids)), UserRanks.split == split)
+    if model is not None:
+        query = query.where(UserRanks.model == model)
+    if round_ is not None:
+        query = query.where(UserRanks.round == round_)
+    rows = [RanksRecord.from_row(row) for row in session.scalars(query.order_by(UserRanks.run_id, UserRanks.round))]
+    if round_ is not None:
+        return rows
+    last: dict[tuple[int, str], RanksRecord] = {}
+    for record in rows:  # ascending rounds: the last one written per (run, model) wins
+        last[(record.run_id, record.model)] = record
+    return list(last.values())
+
+
+def final_test_ranks(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """run id -> model -> user -> rank at each run's final test evaluation (results' tests)."""
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for record in run_ranks(session, run_ids, "test"):
+        out.setdefault(record.run_id, {})[record.model] = record.by_user()
+    return out
 
 
 def run_events(

@@ -15,7 +15,7 @@ from typing import Any, overload
 
 from sqlalchemy import Row
 
-from llmd4rec_tui.store.models import Metric, Run, RunSummary, Worker
+from llmd4rec_tui.store.models import Metric, Run, RunSummary, UserRanks, Worker
 
 ACTIVE_STATUSES = ("queued", "held", "running")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
@@ -170,6 +170,27 @@ class MetricRecord:
     @classmethod
     def from_row(cls, row: Metric) -> MetricRecord:
         return cls(row.round, row.phase, row.model, row.split, row.key, row.epoch, row.step, row.value)
+
+
+@dataclass(frozen=True)
+class RanksRecord:
+    """Per-user ranks of one final evaluation (a phase's test or best validation)."""
+
+    run_id: int
+    round: int
+    model: str
+    split: str
+    users: tuple[str, ...]
+    items: tuple[str, ...]
+    ranks: tuple[int, ...]
+
+    @classmethod
+    def from_row(cls, row: UserRanks) -> RanksRecord:
+        users, items, ranks = (tuple(v or ()) for v in (row.users, row.items, row.ranks))
+        return cls(row.run_id, row.round, row.model, row.split, users, items, tuple(int(r) for r in ranks))
+
+    def by_user(self) -> dict[str, int]:
+        return dict(zip(self.users, self.ranks, strict=True))
 
 
 @dataclass(frozen=True)

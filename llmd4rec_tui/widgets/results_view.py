@@ -11,15 +11,27 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from llmd4rec_tui.compare import format_stat
-from llmd4rec_tui.results import CURVE_METRICS, METRICS, CurvePoint, Gain, ResultsTable, best_means, seeds_label
+from llmd4rec_tui.results import (
+    CURVE_METRICS,
+    GAIN_TEST_COLUMNS,
+    METRICS,
+    CurvePoint,
+    Gain,
+    ResultsTable,
+    best_means,
+    gain_cell,
+    gain_test_cells,
+    seeds_label,
+    significance_note,
+)
 
 
-def format_gain(relative: float | None) -> Text:
-    """'+12.3%' in green, '-4.0%' in red, '-' where the baseline lacks the metric."""
-    if relative is None:
-        return Text("-", justify="right")
-    style = "green" if relative > 0 else ("red" if relative < 0 else "")
-    return Text(f"{relative * 100:+.1f}%", style=style, justify="right")
+def format_gain(gain: Gain, metric: str) -> Text:
+    """'+12.3%' in green, '-4.0%' in red (with the significance mark), '-' where the
+    baseline lacks the metric."""
+    relative = gain.relative.get(metric)
+    style = "" if not relative else ("green" if relative > 0 else "red")
+    return Text(gain_cell(gain, metric), style=style, justify="right")
 
 
 def _right(text: str, style: str = "") -> Text:
@@ -48,9 +60,9 @@ def method_grid(table: ResultsTable, number: int) -> DataTable[Text]:
 
 def gain_grid(gains: tuple[Gain, ...], number: int) -> DataTable[Text]:
     grid: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id=f"gains-{number}")
-    grid.add_columns("method", "over", "seeds", *_heads(*(m.upper() for m in METRICS)))
+    grid.add_columns("method", "over", "seeds", *_heads(*(m.upper() for m in METRICS), *GAIN_TEST_COLUMNS))
     for gain in gains:
-        cells = [format_gain(gain.relative.get(m)) for m in METRICS]
+        cells = [format_gain(gain, m) for m in METRICS] + [_right(c) for c in gain_test_cells(gain)]
         grid.add_row(Text(gain.method), Text(gain.baseline), Text(seeds_label(gain)), *cells)
     return grid
 
@@ -79,8 +91,9 @@ def table_widgets(table: ResultsTable, number: int) -> list[Widget]:
         return out
     out.append(method_grid(table, number))
     if table.gains:
-        caption = Static("relative gain over the model's own baseline", classes="caption")
-        out += [caption, gain_grid(table.gains, number)]
+        caption = Static("relative gain (first the fair one: over the no-KD control)", classes="caption")
+        note = Static(significance_note(), classes="caption")
+        out += [caption, gain_grid(table.gains, number), note]
     if table.curve:
         out += [Static("per round (test, mutual runs)", classes="caption"), curve_grid(table.curve, number)]
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -116,15 +117,17 @@ def test_worker_command_runs_the_queue_with_the_engine_from_the_environment(db: 
 
 
 @pytest.mark.slow
-def test_smoke_config_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
-    """queue add -> worker --until-empty -> runs show, with `python -m engine` and a SQLite file."""
+def test_smoke_set_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
+    """queue add -> worker --until-empty -> runs show / results / ranks, with `python -m
+    engine` and a SQLite file, over the smoke set (baseline, no-KD control, LLMD4Rec; 2 seeds)."""
     db = str(tmp_path / "runs.db")
     env = {k: v for k, v in os.environ.items() if k not in ("LLMD4REC_ENGINE_CMD", "LLMD4REC_RUNS_DIR")}
 
     def llmd4rec(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*CLI, "--db", db, *args], env=env, capture_output=True, text=True, cwd=tmp_path)
 
-    added = llmd4rec("queue", "add", str(ROOT / "examples" / "configs" / "smoke.toml"))
+    configs = sorted(str(p) for p in (ROOT / "examples" / "configs" / "smoke").glob("*.toml"))
+    added = llmd4rec("queue", "add", *configs)
     assert added.returncode == 0, added.stderr
     worked = llmd4rec("worker", "--until-empty", "--poll", "0.2")
     assert worked.returncode == 0, worked.stderr
@@ -135,7 +138,25 @@ def test_smoke_config_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     assert 0 < detail["metrics"]["crm"]["test"]["ndcg@10"] <= 1 and detail["run"]["crm_ndcg10"] > 0
     assert detail["environment"]["device"] == "cpu" and detail["environment"]["dataset_fingerprint"]
     assert detail["protocol"]["ranking"] == "full" and detail["environment"]["versions"]["torch"]
+    assert detail["protocol"]["ties"].startswith("pessimistic")
     assert sys.executable in detail["environment"]["command"][0]
+
+    results = json.loads(llmd4rec("runs", "results", "--tag", "smoke", "--format", "json").stdout)
+    (table,) = results
+    assert len(table["gains"]) >= 3 and table["gains"][0]["fair"]
+    for gain in table["gains"]:
+        assert gain["seeds"] == [0, 1] and 0 <= gain["p_value"] <= 1
+        assert gain["ci95_low"] <= gain["ci95_high"] and gain["tests"]["ndcg@10"]["pairs"] > 0
+
+    for run_id in (1, 5):  # SASRec alone; the mutual run's final CRM and LLM
+        stored = json.loads(llmd4rec("runs", "show", str(run_id), "--json").stdout)["metrics"]
+        for model in stored:
+            ranks = llmd4rec("runs", "ranks", str(run_id), "--model", model, "--format", "csv")
+            assert ranks.returncode == 0, ranks.stderr
+            rows = list(csv.DictReader(io.StringIO(ranks.stdout)))
+            assert list(rows[0]) == ["user", "item", "rank"]
+            ndcg = sum(1 / math.log2(int(r["rank"]) + 1) for r in rows if int(r["rank"]) <= 10) / len(rows)
+            assert ndcg == pytest.approx(stored[model]["test"]["ndcg@10"], abs=1e-12)
 
 
 def test_queue_worker_and_store_modules_never_import_torch() -> None:

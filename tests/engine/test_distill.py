@@ -10,7 +10,7 @@ import torch
 from engine.distill import WEIGHT_EDGES, histogram, kl_teacher_student, sample_weights, target_rank
 
 
-def test_target_rank_counts_strictly_higher_and_ignores_padding() -> None:
+def test_target_rank_counts_ties_against_the_target_and_ignores_padding() -> None:
     logits = torch.tensor(
         [
             [9.0, 1.0, 3.0, 2.0, 3.0],  # padding column scores highest: ignored
@@ -20,7 +20,7 @@ def test_target_rank_counts_strictly_higher_and_ignores_padding() -> None:
     targets = torch.tensor([2, 4])
     # row 0: item 2 scores 3.0, item 4 ties at 3.0 -> tie counts in the target's favour
     # row 1: item 4 scores 2.0, three items above it
-    assert target_rank(logits, targets).tolist() == [1, 4]
+    assert target_rank(logits, targets).tolist() == [2, 4]
 
 
 @pytest.mark.parametrize(

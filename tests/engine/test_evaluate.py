@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from engine.data.dataset import SequenceDataset
-from engine.evaluate import evaluate, history_mask_index
+from engine.evaluate import NonFiniteValues, evaluate, history_mask_index
+from engine.metrics import TIE_RULE
 from engine.models.base import TrainOutput
 
 
@@ -97,7 +98,7 @@ def test_protocol_records_split_ranking_masking_and_dataset() -> None:
         "eval_split": "test",
         "ranking": "full",
         "mask_history": False,
-        "ties": "rank = 1 + items scored strictly higher",
+        "ties": TIE_RULE,
         "dataset": "tiny",
         "dataset_hash": "abc123",
         "ks": [5, 10, 20],
@@ -112,3 +113,18 @@ def test_unknown_split_is_refused() -> None:
 def test_user_indices_outside_the_dataset_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\[1, -1\] are not user indices of tiny \(0..0\)"):
         evaluate(FixedScores(SCORES), dataset([[1, 2, 3]]), "test", users=np.array([0, 1, -1]))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_scores_fail_instead_of_ranking_first(bad: float) -> None:
+    model = FixedScores([0.0, 0.5, bad, 0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(NonFiniteValues, match="non-finite scores"):
+        evaluate(model, dataset([[1, 2, 3, 4], [3, 4, 5, 6]]), "test", mask_history=False)
+
+
+def test_result_names_each_user_and_true_item() -> None:
+    model = FixedScores([0.0, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    result = evaluate(model, dataset([[1, 2, 3, 4], [3, 4, 5, 6]]), "test", mask_history=False)
+    assert result.user_index.tolist() == [0, 1]
+    assert result.targets.tolist() == [4, 6]
+    assert result.ranks.tolist() == [4, 6]

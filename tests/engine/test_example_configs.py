@@ -33,5 +33,5 @@ def test_a_set_trains_round0_once_per_seed(name: str) -> None:
             if model == "llm" and path.name in OWN_LLM_ROUND0:
                 continue
             for config in expand_file(path):
-                keys_by_seed.setdefault(config.run.seed, set()).add(round0_key(config, model))
+                keys_by_seed.setdefault(config.run.seed, set()).add(round0_key(config, model, {}))
         assert keys_by_seed and all(len(keys) == 1 for keys in keys_by_seed.values()), (model, keys_by_seed)

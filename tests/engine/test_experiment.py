@@ -311,8 +311,8 @@ def test_round_zero_crm_does_not_depend_on_the_llm_settings(tmp_path: Path) -> N
         llm=replace(other.llm, lora_r=4),
         train=replace(other.train, llm_epochs=2, llm_lr=0.01),
     )
-    assert round0_key(base, "crm") == round0_key(other, "crm")
-    assert round0_key(base, "llm") != round0_key(other, "llm")
+    assert round0_key(base, "crm", {}) == round0_key(other, "crm", {})
+    assert round0_key(base, "llm", {}) != round0_key(other, "llm", {})
     _, alone = run(base, tmp_path / "alone")
     _, mixed = run(other, tmp_path / "mixed")
     assert round0_crm_test(alone) == round0_crm_test(mixed)

@@ -11,17 +11,29 @@ from engine.distill import target_rank
 from engine.metrics import hit_rate, ndcg, ranks_from_scores, reciprocal_rank, summarise
 
 
-def test_rank_is_one_plus_items_scored_strictly_higher() -> None:
+def test_ties_count_against_the_target() -> None:
     scores = torch.tensor(
         [
             [0.1, 0.9, 0.5, 0.3],  # target 2 (0.5): only 0.9 above -> rank 2
-            [0.4, 0.4, 0.4, 0.4],  # all tied -> rank 1 (ties favour the target)
-            [0.2, 0.7, 0.7, 0.9],  # target 1 (0.7) tied with item 2, below item 3 -> rank 2
+            [0.4, 0.4, 0.4, 0.4],  # all tied -> rank 4 (pessimistic: every tie is ahead)
+            [0.2, 0.7, 0.7, 0.9],  # target 1 (0.7) tied with item 2, below item 3 -> rank 3
             [0.0, 0.1, 0.2, 0.3],  # target 0 lowest -> rank 4
         ]
     )
     targets = torch.tensor([2, 1, 1, 0])
-    assert ranks_from_scores(scores, targets).tolist() == [2, 1, 2, 4]
+    assert ranks_from_scores(scores, targets).tolist() == [2, 4, 3, 4]
+
+
+def test_a_constant_score_model_earns_nothing() -> None:
+    """With an optimistic tie rule this model would score HR@10 = NDCG@10 = 1.0."""
+    items = 50
+    scores = torch.zeros(30, items + 1)
+    scores[:, 0] = float("-inf")  # padding, as the evaluator masks it
+    targets = torch.randint(1, items + 1, (30,))
+    ranks = ranks_from_scores(scores, targets)
+    assert ranks.tolist() == [items] * 30
+    metrics = summarise(ranks, [10])
+    assert metrics["hr@10"] == 0.0 and metrics["ndcg@10"] == 0.0
 
 
 def test_rank_rule_matches_the_distillation_rank() -> None:

@@ -22,6 +22,7 @@ def test_every_table_with_rows_of_a_run_is_copied() -> None:
         ("events", "run_id"),
         ("metrics", "run_id"),
         ("histograms", "run_id"),
+        ("user_ranks", "run_id"),
     }
 
 

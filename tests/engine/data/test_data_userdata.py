@@ -146,7 +146,9 @@ def test_missing_files_and_unknown_suffix(tmp_path: Path, section: Callable[...,
         load_dataset(section(dataset="path", path=str(tmp_path / "absent.inter")))
     odd = tmp_path / "log.dat"
     odd.write_text("user_id\titem_id\ttimestamp\n")
-    with pytest.raises(DataError, match=r"found '\.dat'; expected a \.inter, \.tsv or \.csv file"):
+    with pytest.raises(
+        DataError, match=r"found '\.dat'; expected a \.inter, \.tsv, \.csv, \.txt, \.json or \.jsonl file"
+    ):
         load_dataset(section(dataset="path", path=str(odd)))
     inter = tmp_path / "log.csv"
     inter.write_text("user_id,item_id,timestamp\nu,i,1\n")
