@@ -18,10 +18,34 @@ from pathlib import Path
 
 LOCK_NAME = ".lock"
 LEASE_NAME = ".lease"
+STAMP_NAME = ".database"  # the uuid of the database whose run this directory holds
 
 
 class RunDirBusy(Exception):
     """Another attempt's engine still holds the run directory."""
+
+
+class ForeignRunDir(Exception):
+    """The run directory holds a run of another database."""
+
+
+def stamp_database(run_dir: Path, database_id: str) -> None:
+    """Mark run_dir as this database's (an unstamped one is adopted); ForeignRunDir if it is another's.
+
+    Checked before anything is written there, so a refused directory is left as it was.
+    """
+    stamp = run_dir / STAMP_NAME
+    try:
+        owner = stamp.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        owner = ""
+    if owner and owner != database_id:
+        raise ForeignRunDir(
+            f"{run_dir} belongs to another database (its {STAMP_NAME} says {owner}, this database is "
+            f"{database_id}); nothing there was changed"
+        )
+    if not owner:
+        stamp.write_text(database_id + "\n", encoding="utf-8")
 
 
 class RunDirLock:

@@ -15,6 +15,7 @@ file is not renewed (engine/lease_watch.py), so one directory never has two engi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -37,9 +38,17 @@ from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.lease import renew_lease
 from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count, write_failure
 from llmd4rec_tui.queue.repro import capture
-from llmd4rec_tui.queue.run_dir import LEASE_NAME, RunDirBusy, RunDirLock, write_lease
+from llmd4rec_tui.queue.run_dir import (
+    LEASE_NAME,
+    ForeignRunDir,
+    RunDirBusy,
+    RunDirLock,
+    stamp_database,
+    write_lease,
+)
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.identity import database_id, database_label
 from llmd4rec_tui.store.ingest import RunIngestor
 from llmd4rec_tui.store.models import Run
 from llmd4rec_tui.store.records import now_utc
@@ -69,9 +78,12 @@ class Supervisor(threading.Thread):
         self.proc: subprocess.Popen[bytes] | None = None
         self._stopper: _Stopper | None = None
 
-    @property
+    @functools.cached_property
     def run_dir(self) -> Path:
-        return Path(self.claim.run_dir) if self.claim.run_dir else self.settings.runs_dir / str(self.claim.id)
+        """The stored one (older runs keep theirs), else runs/<db-name>-<uuid8>/<id>."""
+        if self.claim.run_dir:
+            return Path(self.claim.run_dir)
+        return self.settings.runs_dir / database_label(self.store) / str(self.claim.id)
 
     def run(self) -> None:
         try:
@@ -121,6 +133,10 @@ class Supervisor(threading.Thread):
         config_path = self.run_dir / "config.json"
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            stamp_database(self.run_dir, database_id(self.store))
+        except ForeignRunDir as exc:
+            self._finish(Outcome("failed", "run_dir", str(exc)))
+            return None
         except OSError as exc:
             self._finish(write_failure(self.run_dir, exc))
             return None

@@ -18,7 +18,7 @@ from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.queue.worker import Worker
 from llmd4rec_tui.store.db import Store
 from tests.fixtures.queued import queue_runs, read_events, read_run
-from tests.queue.workers import fake_engine, run_worker, steps_done, wait_for
+from tests.queue.workers import fake_engine, run_dir_of, run_worker, steps_done, wait_for
 
 
 def test_no_space_for_the_run_directory_fails_the_run_as_disk_full_and_leaves_no_temp_file(
@@ -37,8 +37,8 @@ def test_no_space_for_the_run_directory_fails_the_run_as_disk_full_and_leaves_no
     run_worker(store, tmp_path)
     detail = read_run(store, run_id)
     assert (detail.run.status, detail.run.failure_kind) == ("failed", "disk_full")
-    assert str(tmp_path / str(run_id) / "config.json") in (detail.run.error or "")
-    assert list((tmp_path / str(run_id)).glob("*.tmp")) == []  # the partial temp file is gone
+    assert str(run_dir_of(tmp_path, run_id) / "config.json") in (detail.run.error or "")
+    assert list((run_dir_of(tmp_path, run_id)).glob("*.tmp")) == []  # the partial temp file is gone
 
 
 @contextmanager
@@ -73,7 +73,7 @@ def test_a_stop_wins_even_when_the_database_refuses_every_write(store: Store, tm
         assert not thread.is_alive(), "the worker ignored its stop while the database was full"
     done = steps_done(tmp_path, run_id)
     assert len(done) < 500  # the engine was stopped too
-    assert (tmp_path / str(run_id) / "checkpoint.json").exists()  # what it committed is kept
+    assert (run_dir_of(tmp_path, run_id) / "checkpoint.json").exists()  # what it committed is kept
 
 
 def test_retry_keeps_counting_attempts_and_records_what_ended_each(store: Store, tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ import signal
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.models import EventRow
+from llmd4rec_tui.queue.run_dir import STAMP_NAME
+from llmd4rec_tui.store.db import Store, open_store
+from llmd4rec_tui.store.identity import database_id
+from llmd4rec_tui.store.models import EventRow, Run, StoreMeta
 from tests.fixtures.queued import queue_runs, read_events, read_run
-from tests.queue.workers import fake_engine, start_worker_process, steps_done, wait_for
+from tests.queue.workers import fake_engine, run_worker, start_worker_process, steps_done, wait_for
 
 
 def test_a_hung_worker_never_shares_its_run_directory_with_the_next_attempt(
@@ -43,3 +45,44 @@ def test_a_hung_worker_never_shares_its_run_directory_with_the_next_attempt(
     late = [(row_id, type_) for row_id, attempt, type_ in events if attempt == 1 and row_id > lost_id]
     assert late == []  # nothing of attempt 1 written after it lost the run
     assert [e.payload["resumed"] for e in read_events(store, run_id, "run_started")] == [False, True]
+
+
+def test_two_databases_in_one_folder_never_share_a_run_directory(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    stores = [open_store(f"sqlite:///{tmp_path / name}") for name in ("all.db", "laptop.db")]
+    try:
+        for store in stores:
+            assert queue_runs(store, 1) == [1]  # ids restart at 1 in every database
+            run_worker(store, runs_dir, "--steps", "2")
+        dirs = [Path(read_run(store, 1).run_dir) for store in stores]
+        ids = [database_id(store) for store in stores]
+        assert [d.parent.name for d in dirs] == [f"all-{ids[0][:8]}", f"laptop-{ids[1][:8]}"]
+        for run_dir, owner in zip(dirs, ids, strict=True):
+            assert (run_dir / STAMP_NAME).read_text().strip() == owner
+            assert [int(n) for n in (run_dir / "steps.log").read_text().split()] == [0, 1]
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_run_directory_stamped_by_another_database_is_refused_and_left_alone(store: Store, tmp_path: Path) -> None:
+    (run_id,) = queue_runs(store, 1)
+    theirs = tmp_path / "theirs" / "1"
+    theirs.mkdir(parents=True)
+    (theirs / STAMP_NAME).write_text("0123456789abcdef\n")
+    (theirs / "checkpoint.json").write_text("their state")
+    with store.write() as session:  # as a run of an older release, with its run_dir already stored
+        session.execute(update(Run).where(Run.id == run_id).values(run_dir=str(theirs)))
+    run_worker(store, tmp_path)
+    run = read_run(store, run_id).run
+    assert (run.status, run.failure_kind) == ("failed", "run_dir")
+    assert "belongs to another database" in (run.error or "") and "0123456789abcdef" in (run.error or "")
+    assert sorted(p.name for p in theirs.iterdir()) == [STAMP_NAME, "checkpoint.json"]
+    assert (theirs / "checkpoint.json").read_text() == "their state"
+
+
+def test_an_older_database_without_an_id_gets_one_on_first_use(store: Store) -> None:
+    with store.write() as session:
+        session.execute(delete(StoreMeta))
+    first = database_id(store)
+    assert len(first) == 32 and database_id(store) == first
