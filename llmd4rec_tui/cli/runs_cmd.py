@@ -92,6 +92,8 @@ def _detail_view(detail: RunDetail) -> Group:
                 metrics.add_row(model, split, key, f"{value:.4f}" if isinstance(value, int | float) else str(value))
     if detail.metrics:
         parts.append(metrics)
+    if detail.history:
+        parts.append(_history_table(detail))
     if run.error:
         parts.append(Panel(Text(run.error), title="error", title_align="left", border_style="red"))
     if detail.traceback:
@@ -99,6 +101,18 @@ def _detail_view(detail: RunDetail) -> Group:
     if detail.stderr_tail and run.status in ("failed", "lost"):
         parts.append(Panel(Text(detail.stderr_tail.rstrip()), title="stderr (tail)", title_align="left"))
     return Group(*parts)  # type: ignore[arg-type]
+
+
+def _history_table(detail: RunDetail) -> Table:
+    """Every attempt from the recorded events: retries keep counting, so each number is one attempt."""
+    table = Table(title="attempts", title_justify="left", header_style="bold")
+    for header in ("attempt", "started (UTC)", "ended (UTC)", "how it ended"):
+        table.add_column(header)
+    for item in detail.history:
+        how = item.ended + (f": {item.message}" if item.message else "")
+        started, ended = (m.strftime("%Y-%m-%d %H:%M:%S") if m else "" for m in (item.started_at, item.ended_at))
+        table.add_row(str(item.attempt), started, ended, Text(how))
+    return table
 
 
 @runs_app.command("show")

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
 
+from llmd4rec_tui.cli import app
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.queue.worker import Worker
@@ -87,3 +89,20 @@ def test_retry_keeps_counting_attempts_and_records_what_ended_each(store: Store,
     assert [e.attempt for e in read_events(store, run_id, "run_started")] == [1, 2]
     (retried,) = read_events(store, run_id, "retried")
     assert retried.attempt == 1 and retried.payload["failure_kind"] == "exception"
+
+
+def test_runs_show_lists_every_attempt_with_how_and_when_it_ended(store: Store, tmp_path: Path) -> None:
+    (run_id,) = queue_runs(store, 1)
+    run_worker(store, tmp_path, "--fail-at", "1")
+    control.retry(store, [run_id])
+    run_worker(store, tmp_path, "--steps", "2")
+    history = read_run(store, run_id).history
+    assert [(a.attempt, a.ended) for a in history] == [(1, "failed (exception)"), (2, "succeeded")]
+    assert "step failed on purpose" in history[0].message
+    assert all(a.started_at is not None and a.ended_at is not None and a.started_at <= a.ended_at for a in history)
+    assert history[0].ended_at <= history[1].started_at  # type: ignore[operator]
+    result = CliRunner().invoke(app, ["--db", store.url, "runs", "show", str(run_id)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("attempts") :]
+    lines = [line for line in table.splitlines() if line.strip().startswith(("│ 1", "│ 2", "1 ", "2 "))]
+    assert len(lines) == 2 and "failed (exception)" in lines[0] and "succeeded" in lines[1], table
