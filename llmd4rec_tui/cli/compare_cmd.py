@@ -59,7 +59,7 @@ def compare_runs(
     """Compare runs: differing config keys, metrics (mean ± std over seeds), best and deltas."""
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = chosen_runs(session, ids, tag)

@@ -72,7 +72,7 @@ def ls(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Running runs, then waiting ones in the order workers will take them."""
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = queue_order(session)

@@ -85,7 +85,7 @@ def results(
     """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = chosen_runs(session, ids, tag)

@@ -48,7 +48,7 @@ def ls(
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise fail(f"--status {unknown[0]!r}: expected one of {', '.join(STATUSES)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
@@ -122,7 +122,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one run: status, timings, metrics, failure, reproducibility facts."""
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             detail = get_run(session, run_id)

@@ -64,10 +64,48 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def _read_only_creator(path: Path) -> Callable[[], Any]:
+    """mode=ro; immutable=1 where even that cannot open (a WAL file whose -shm cannot be
+    created: a read-only directory or file system, where nobody can be writing either)."""
+    uri = path.resolve().as_uri()
+
     def connect() -> Any:
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the WAL index
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
 
     return connect
+
+
+def _read_only_error(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def sqlite_writable(path: Path) -> bool:
+    """Whether this process can write the SQLite file (root ignores file modes, so ask SQLite):
+    a rolled-back no-op write that needs the same locks and files as a real one."""
+    try:
+        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.OperationalError as exc:
+        if _read_only_error(exc):
+            return False
+        raise
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        connection.execute(f"PRAGMA user_version = {int(version)}")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        if _read_only_error(exc):
+            return False
+        raise
+    finally:
+        connection.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -103,6 +141,7 @@ class Store:
 
     def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only and sqlite_file(url) is not None
         self.engine = make_engine(url, read_only)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
@@ -119,6 +158,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One short write transaction: committed on success, rolled back on error."""
+        if self.read_only:
+            raise StoreError(read_only_message(self.url))
         with self._writer_sessions() as session, session.begin():
             yield session
 
@@ -132,13 +173,22 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str) -> Store:
+def read_only_message(url: str) -> str:
+    return (
+        f"the database {display_url(url)} is read-only; this command writes to it (reading commands "
+        "such as runs ls/show work). Copy it somewhere writable, or pass another --db"
+    )
+
+
+def open_store(url: str, for_reading: bool = False) -> Store:
     """Open (and create or upgrade) the database at url; StoreError says why it cannot.
 
     A SQLite file is looked at read-only first: one that holds tables but is not an
-    llmd4rec database is refused before anything (WAL mode included) touches it.
+    llmd4rec database is refused before anything (WAL mode included) touches it. A file
+    that cannot be written is refused for writing and, for_reading, opened read-only
+    (it must be at the newest schema then, as nothing can upgrade it).
     """
-    from llmd4rec_tui.store.schema import refuse_foreign
+    from llmd4rec_tui.store.schema import refuse_foreign, require_head
 
     path = sqlite_file(url)
     if path is not None and path.exists() and path.stat().st_size > 0:
@@ -146,19 +196,32 @@ def open_store(url: str) -> Store:
         try:
             with probe.engine.connect() as connection:
                 refuse_foreign(connection, url)
-        except (OperationalError, DatabaseError) as exc:
-            reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
-            raise StoreError(f"cannot open the database {display_url(url)}: {reason}") from exc
-        finally:
+            writable = sqlite_writable(path)
+            if not writable and for_reading:
+                with probe.engine.connect() as connection:
+                    require_head(connection, url)
+                return probe
+        except (OperationalError, DatabaseError, sqlite3.Error) as exc:
             probe.close()
+            raise StoreError(f"cannot open the database {display_url(url)}: {_reason(exc)}") from exc
+        except StoreError:
+            probe.close()
+            raise
+        probe.close()
+        if not writable:
+            raise StoreError(read_only_message(url))
     store = Store(url)
     try:
         store.create_schema()
     except (OperationalError, DatabaseError) as exc:
         store.close()
-        reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
-        raise StoreError(f"cannot open the database {display_url(url)}: {reason}") from exc
+        raise StoreError(f"cannot open the database {display_url(url)}: {_reason(exc)}") from exc
     except StoreError:
         store.close()
         raise
     return store
+
+
+def _reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip()

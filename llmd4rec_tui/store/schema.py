@@ -73,6 +73,18 @@ def refuse_foreign(connection: Connection, url: str) -> None:
     )
 
 
+def require_head(connection: Connection, url: str) -> None:
+    """StoreError unless the database is at the newest revision (for one nothing can upgrade)."""
+    current = current_revisions(connection)
+    if current != head_revisions():
+        shown = ", ".join(sorted(current)) or "none"
+        raise StoreError(
+            f"{display_url(url)} is read-only and at schema revision {shown}, not this llmd4rec's "
+            f"{', '.join(sorted(head_revisions()))}; open it once where it can be written (or with a "
+            "matching llmd4rec) to read it"
+        )
+
+
 def upgrade_schema(store: Store) -> None:
     """Bring the database to the newest revision (creating it when empty)."""
     heads = head_revisions()
