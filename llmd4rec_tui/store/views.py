@@ -84,10 +84,10 @@ def open_for_reading(url: str, read_only: bool = False) -> Store:
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:") and not path.exists():
             raise StoreError(f"no database at {path}: add runs with `llmd4rec queue add CONFIG.toml` or pass --db PATH")
-    path = sqlite_file(url)
-    if path is not None and not read_only and path.exists():
+    file = sqlite_file(url)
+    if file is not None and not read_only and file.exists():
         try:
-            read_only = not sqlite_writable(path)
+            read_only = not sqlite_writable(file)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {display_url(url)}: {exc}") from exc
     store = Store(url, read_only=read_only)
