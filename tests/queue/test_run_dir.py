@@ -5,10 +5,12 @@ the run. Real worker processes and the fake engine."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import make_url
 
 from llmd4rec_tui.queue.run_dir import STAMP_NAME
 from llmd4rec_tui.store.db import Store, open_store
@@ -18,15 +20,50 @@ from tests.fixtures.queued import queue_runs, read_events, read_run
 from tests.queue.workers import fake_engine, run_worker, start_worker_process, steps_done, wait_for
 
 
+def _stop_inside_a_transaction(worker: subprocess.Popen[str], db_url: str) -> None:
+    """SIGSTOP the worker while its PostgreSQL session is inside a write transaction, the
+    worst moment: it holds the run's row lock, which only the server's
+    idle_in_transaction_session_timeout ends. Retried until the stop lands there."""
+    import psycopg
+
+    with psycopg.connect(make_url(db_url).set(drivername="postgresql").render_as_string(False), autocommit=True) as pg:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state = 'idle in transaction' AND (query LIKE 'INSERT%%' OR query LIKE '%%FOR UPDATE')"
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if pg.execute(query).fetchone() == (1,):
+                worker.send_signal(signal.SIGSTOP)
+                time.sleep(0.3)  # a query in flight finishes; is it still inside the transaction?
+                if pg.execute(query).fetchone() == (1,):
+                    return
+                worker.send_signal(signal.SIGCONT)
+    raise AssertionError("never caught the worker inside a transaction")
+
+
+def _stop_outside_a_transaction(worker: subprocess.Popen[str], store: Store) -> None:
+    """SIGSTOP the worker while this test holds SQLite's write lock, so it holds none: a
+    process stopped inside a SQLite write transaction blocks every writer (no server ends it)."""
+    with store.write() as session:
+        session.execute(select(Run.id).limit(1))
+        worker.send_signal(signal.SIGSTOP)
+
+
 def test_a_hung_worker_never_shares_its_run_directory_with_the_next_attempt(
     store: Store, db_url: str, tmp_path: Path
 ) -> None:
+    """Deterministic at the worst moments: a chatty engine (its stdout pipe fills while its
+    worker is stopped) and, on PostgreSQL, a worker stopped holding the run's row lock."""
     (run_id,) = queue_runs(store, 1)
-    engine = fake_engine("--steps", "30", "--sleep", "0.15")
+    engine = fake_engine("--steps", "30", "--sleep", "0.15", "--events-per-step", "200")
     hung = start_worker_process(db_url, tmp_path, engine, lease_s=2)
     try:
         wait_for(lambda: len(steps_done(tmp_path, run_id)) >= 3, what="three steps on the first worker")
-        hung.send_signal(signal.SIGSTOP)  # a frozen mount, a closed laptop lid
+        if store.dialect == "postgresql":  # a frozen mount, a closed laptop lid
+            _stop_inside_a_transaction(hung, db_url)
+        else:
+            _stop_outside_a_transaction(hung, store)
         second = start_worker_process(db_url, tmp_path, engine, "--until-empty")
         _, stderr = second.communicate(timeout=90)
         assert second.returncode == 0, stderr
