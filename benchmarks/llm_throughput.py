@@ -15,7 +15,7 @@ last for each backbone, layer count and prompt mode.
 
     python benchmarks/llm_throughput.py                       # the full table (several minutes)
     python benchmarks/llm_throughput.py --settings tiny-random:0 smollm2-135m:4 --modes ids
-    python benchmarks/llm_throughput.py --settings smollm2-135m:4 --modes ids hybrid --readouts last every_item
+    python benchmarks/llm_throughput.py --settings smollm2-135m:4 --modes ids title_emb --readouts last every_item
 
 Writes benchmarks/out/llm_throughput.{json,md}.
 """
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 DEFAULT_SETTINGS = ["tiny-random:0", "smollm2-135m:4", "smollm2-135m:8", "smollm2-135m:30"]
-MODES = ["ids", "titles", "hybrid"]
+MODES = ["ids", "titles", "hybrid", "title_emb"]
 READOUTS = ["last", "every_item"]
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -136,6 +136,9 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "load_s": round(load_s, 2),
         "trainable_params": model.parameter_counts()["trainable"],
     }
+    if model.titles is not None:  # title_emb: the one-off title vectors (built or read from the cache)
+        result["title_vectors_s"] = round(model.titles.seconds, 2)
+        result["title_vectors_reused"] = model.titles.reused
     if device.type == "cuda":
         result["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return result

@@ -12,8 +12,10 @@ with ``INSTRUCTION = "Instruction: Given the user's history, predict the next it
 - ``ids``:    ``<soft>``                            one soft token (E4SRec)
 - ``titles``: ``tok(" " + title) + tok(";")``       the title as text
 - ``hybrid``: ``tok(" " + title) + <soft> + tok(";")``  title text, then its soft token
+- ``title_emb``: ``<soft>``                        one soft token carrying the title too
 
-A ``<soft>`` slot holds no word: its input embedding is ``W_in(item embedding)``. Titles
+A ``<soft>`` slot holds no word: its input embedding is ``W_in(item embedding)``, plus
+``W_text(title vector)`` with ``title_emb`` (engine.title_vectors). Titles
 are cut to ``max_title_tokens`` tokens; an item without text is titled ``item <id>``.
 The score is read at the last real token (the end of ANSWER) whatever the padding side.
 
@@ -32,7 +34,7 @@ import numpy as np
 import torch
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-PromptMode = Literal["ids", "titles", "hybrid"]
+PromptMode = Literal["ids", "titles", "hybrid", "title_emb"]
 PaddingSide = Literal["left", "right"]
 
 INSTRUCTION = "Instruction: Given the user's history, predict the next item.\nHistory:"
@@ -77,8 +79,8 @@ class PromptBuilder:
         mode: PromptMode,
         max_title_tokens: int = 12,
     ) -> None:
-        if mode not in ("ids", "titles", "hybrid"):
-            raise ValueError(f"llm.prompt = {mode!r}: expected 'ids', 'titles' or 'hybrid'")
+        if mode not in ("ids", "titles", "hybrid", "title_emb"):
+            raise ValueError(f"llm.prompt = {mode!r}: expected 'ids', 'titles', 'hybrid' or 'title_emb'")
         self.mode = mode
         self.pad_id = _pad_id(tokenizer)
         bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
@@ -86,9 +88,12 @@ class PromptBuilder:
         self.suffix = np.asarray(_ids(tokenizer, ANSWER), dtype=np.int64)
         separator = _ids(tokenizer, SEPARATOR)
         self.pieces: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]  # item 0 = padding, never shown
+        #: Each item's title as token ids (item 0: none); title_emb reads them once.
+        self.titles: list[list[int]] = [[]]
         for item in range(1, len(item_text)):
             title = _ids(tokenizer, " " + (item_text[item] or f"item {item}"))[:max_title_tokens]
-            if mode == "ids":
+            self.titles.append(title)
+            if mode in ("ids", "title_emb"):
                 piece = [SOFT]
             elif mode == "titles":
                 piece = title + separator

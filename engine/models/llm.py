@@ -8,7 +8,12 @@ CRM's windows, engine.models.crm.TrainingWindows, of ``max_history`` items) with
 answer cue, read at the last token of every item, so one pass covers every prefix of
 the window; evaluation and scoring read the last item of the history.
 
-Trainable: the LoRA adapters, ``W_in`` and ``W_out``. The injected item table is a frozen
+With ``llm.prompt = "title_emb"`` a soft slot also carries ``W_text(title vector)``, the
+frozen backbone's pooled reading of the item's title (engine.title_vectors), so items
+bring their text at the length of ``ids`` prompts; ``W_text`` starts at zero, so the
+model starts as its ``ids`` twin.
+
+Trainable: the LoRA adapters, ``W_in``, ``W_out`` (and ``W_text``). The injected item table is a frozen
 copy of a CRM's embeddings, replaced between distillation phases.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -32,12 +38,14 @@ from engine.models.base import TrainOutput
 from engine.models.crm import TrainingWindows
 from engine.prompts import PaddingSide, PromptBatch, PromptBuilder, PromptMode
 from engine.runtime import pick_device
+from engine.title_vectors import TitleVectors, standardise, title_vectors
 
 #: Training batches are sorted by prompt length inside windows of this many batches, so
 #: a batch holds prompts of similar length (less padding) while the order stays random.
 BUCKET_WINDOW = 32
 
 ITEM_TABLE = "item_table"
+TITLE_VECTORS = "title_vectors"
 
 Readout = Literal["last", "every_item"]
 
@@ -88,6 +96,7 @@ class LLMRecommender(nn.Module):
         score_batch_size: int = 64,
         device: torch.device | None = None,
         readout: Readout = "last",
+        title_cache_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if readout not in ("last", "every_item"):
@@ -104,6 +113,16 @@ class LLMRecommender(nn.Module):
         self.device = device if device is not None else torch.device("cpu")
         self.prompts = PromptBuilder(backbone.tokenizer, data.item_text, prompt_mode, max_title_tokens)
         self.tokenizer = backbone.tokenizer
+        self.titles: TitleVectors | None = None
+        if prompt_mode == "title_emb":  # read by the bare backbone, before LoRA exists
+            self.titles = title_vectors(
+                backbone.model,
+                backbone.name,
+                backbone.num_layers,
+                self.prompts.titles,
+                self.prompts.pad_id,
+                title_cache_dir if title_cache_dir is not None else default_cache_dir(),
+            )
         settings = lora or LoRASettings()
         peft_config = LoraConfig(
             r=settings.rank,
@@ -119,6 +138,12 @@ class LLMRecommender(nn.Module):
         self.set_item_embeddings(item_embeddings)
         self.w_in = nn.Linear(item_embeddings.shape[1], hidden)
         self.w_out = nn.Linear(hidden, data.num_items + 1)
+        self.w_text: nn.Linear | None = None
+        if self.titles is not None:
+            self.register_buffer(TITLE_VECTORS, standardise(self.titles.vectors), persistent=False)
+            self.w_text = nn.Linear(self.titles.vectors.shape[1], hidden)
+            nn.init.zeros_(self.w_text.weight)
+            nn.init.zeros_(self.w_text.bias)
         self.sample_keys = data.llm_samples(samples_per_user)
         if readout == "every_item":
             self.windows = TrainingWindows.build(data, max_history)
@@ -133,6 +158,8 @@ class LLMRecommender(nn.Module):
         # stay float32 so their optimiser state is exact even with a bfloat16 body.
         self.w_in.float()
         self.w_out.float()
+        if self.w_text is not None:
+            self.w_text.float()
 
     # --- injected CRM embeddings --------------------------------------------------
 
@@ -221,7 +248,10 @@ class LLMRecommender(nn.Module):
         """The decoder body's last hidden states [B, L, hidden] (no LM head exists)."""
         table: torch.Tensor = getattr(self, ITEM_TABLE)
         words = self.decoder.get_input_embeddings()(prompts.input_ids)
-        soft = self.w_in(table[prompts.soft_items]).to(words.dtype)
+        soft = self.w_in(table[prompts.soft_items])
+        if self.w_text is not None:
+            soft = soft + self.w_text(getattr(self, TITLE_VECTORS)[prompts.soft_items])
+        soft = soft.to(words.dtype)
         embeds = torch.where((prompts.soft_items > 0).unsqueeze(-1), soft, words)
         out = self.decoder(
             inputs_embeds=embeds,
@@ -303,14 +333,18 @@ class LLMRecommender(nn.Module):
         frozen = sum(p.numel() for p in self.decoder.parameters() if not p.requires_grad)
         w_in = sum(p.numel() for p in self.w_in.parameters())
         w_out = sum(p.numel() for p in self.w_out.parameters())
-        return {
+        w_text = sum(p.numel() for p in self.w_text.parameters()) if self.w_text is not None else 0
+        counts = {
             "backbone_frozen": frozen,
             "lora": lora,
             "w_in": w_in,
             "w_out": w_out,
-            "trainable": lora + w_in + w_out,
-            "total": frozen + lora + w_in + w_out,
+            "trainable": lora + w_in + w_out + w_text,
+            "total": frozen + lora + w_in + w_out + w_text,
         }
+        if self.w_text is not None:
+            counts["w_text"] = w_text
+        return counts
 
     def watched_tensors(self) -> dict[str, torch.Tensor]:
         """The trained tensors for parameter histograms: LoRA A and B pooled over layers."""
@@ -322,6 +356,8 @@ class LLMRecommender(nn.Module):
         out = {kind: torch.cat(parts) for kind, parts in pooled.items() if parts}
         out["W_in"] = self.w_in.weight.detach().float().flatten()
         out["W_out"] = self.w_out.weight.detach().float().flatten()
+        if self.w_text is not None:
+            out["W_text"] = self.w_text.weight.detach().float().flatten()
         return out
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
@@ -397,4 +433,5 @@ def build_llm(
         score_batch_size=max(config.train.llm_batch_size * 4, 32),
         device=device,
         readout=llm.readout,
+        title_cache_dir=default_cache_dir(config.data.cache_dir),
     )

@@ -20,7 +20,7 @@ from engine.models.llm import LLMBatch, LLMRecommender
 from engine.teachers import CachedTeacher, LiveTeacher
 
 ModelFactory = Callable[..., LLMRecommender]
-MODES = ["ids", "titles", "hybrid"]
+MODES = ["ids", "titles", "hybrid", "title_emb"]
 HISTORIES = [np.array([4, 9]), np.array([9, 2, 30, 11, 8, 1]), np.array([17]), np.array([5, 6, 7, 8])]
 
 
