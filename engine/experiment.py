@@ -360,6 +360,7 @@ def _cache_info(teacher: Teacher) -> dict[str, Any]:
             "samples": len(teacher._keys),
             "bytes": int(teacher.nbytes),
             "where": teacher.where,
+            "dtype": teacher.dtype,
             "seconds": round(teacher.seconds, 3),
         }
     return {"where": "live"}

@@ -99,6 +99,7 @@ class CachedTeacher:
         self._order = order
         self._logits = logits
         self.nbytes, self.where, self.seconds = nbytes, where, seconds
+        self.dtype = str(logits.dtype)  # as stored; read back as float32
         self.path = path  # the memory-mapped file, when on disk
 
     def close(self) -> None:

@@ -367,5 +367,6 @@ def test_an_every_item_llm_teaches_every_crm_position_in_float16_and_reports_ran
     started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
     assert started.teacher_cache["samples"] == every_target  # type: ignore[attr-defined]
     assert started.teacher_cache["bytes"] == every_target * (data.num_items + 1) * 2  # type: ignore[attr-defined]
+    assert started.teacher_cache["dtype"] == "float16"  # type: ignore[attr-defined]
     assert {e.phase for e in events if isinstance(e, Ranks)} >= {"llm", "crm"}
     assert not list(tmp_path.rglob("teacher_logits.npy"))
