@@ -129,12 +129,20 @@ class LLMSection:
     )
     num_layers: int = _f(0, "Keep only the first k decoder layers (0 = all); faster, less accurate.", min=0)
     dtype: Literal["auto", "float32", "bfloat16"] = _f("auto", "auto: float32 on CPU, bfloat16 on CUDA.")
-    prompt: Literal["ids", "titles", "hybrid"] = _f(
-        "ids", "History as soft ID tokens, title text, or title text then soft token."
+    prompt: Literal["ids", "titles", "hybrid", "title_emb"] = _f(
+        "ids",
+        "History as soft ID tokens, title text, title text then soft token, or title_emb: one soft "
+        "token per item, W_in(CRM embedding) + W_text(the frozen backbone's title vector, cached).",
+    )
+    readout: Literal["last", "every_item"] = _f(
+        "last",
+        "last: one prompt per prefix sample read at its answer cue (E4SRec); every_item: one "
+        "causal pass per training window (the CRM's windows of data.llm_max_history items) read "
+        "at the last token of every item, CE over all positions; evaluation reads the last item.",
     )
     padding_side: Literal["left", "right"] = _f("left", "Where batches are padded.")
     max_title_tokens: int = _f(
-        12, "Title tokens kept per history item (prompt modes titles, hybrid).", min=1, max=512, why=TOO_BIG
+        12, "Title tokens kept per history item (prompt modes titles, hybrid, title_emb).", min=1, max=512, why=TOO_BIG
     )
     lora_r: int = _f(8, "LoRA rank.", min=1, max=4_096, why=TOO_BIG)
     lora_alpha: int = _f(16, "LoRA alpha.", min=1)
@@ -164,6 +172,11 @@ class DistillSection:
     )
     teacher_cache: Literal["auto", "memory", "disk", "off"] = _f(
         "auto", "Frozen teacher logits: computed once per phase and kept (auto: disk when large)."
+    )
+    teacher_dtype: Literal["float16", "float32"] = _f(
+        "float16",
+        "How cached LLM teacher logits are stored (memory or disk); float16 halves the cache "
+        "(see docs/llm.md for what it does to the KL).",
     )
     teacher_samples_per_user: int | None = _f(
         None,

@@ -40,6 +40,11 @@ class Emitter:
         recorded, self._recorded = self._recorded or [], None
         return recorded
 
+    def step_due(self) -> bool:
+        """Whether step() would emit now, so a caller can skip preparing (and syncing for)
+        a step event that would be dropped."""
+        return time.monotonic() - self._last_step >= self._step_every_s
+
     def step(self, event: Step, force: bool = False) -> bool:
         """Emit a step event unless one went out less than step_every_s ago."""
         now = time.monotonic()

@@ -343,6 +343,7 @@ def build_teacher(config: Config, data: SequenceDataset, model: Any, name: str, 
         batch_size=max(1, config.train.llm_batch_size * 2),
         mode=config.distill.teacher_cache,
         run_dir=run_dir,
+        dtype=config.distill.teacher_dtype,
     )
 
 
@@ -359,6 +360,7 @@ def _cache_info(teacher: Teacher) -> dict[str, Any]:
             "samples": len(teacher._keys),
             "bytes": int(teacher.nbytes),
             "where": teacher.where,
+            "dtype": teacher.dtype,
             "seconds": round(teacher.seconds, 3),
         }
     return {"where": "live"}

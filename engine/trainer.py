@@ -15,6 +15,11 @@ when use_weights is off). Dividing by N, not by the number of covered rows, equa
 "mean over covered rows times the covered fraction": an uncovered row contributes zero,
 so a teacher that covers only part of the samples (a capped LLM cache) pulls on exactly
 the samples it knows, and the CE/KL balance per sample does not depend on coverage.
+
+The losses stay on the student's device until they are read: once per step event (at
+most one per train.step_every_s) and once at the epoch's end, so a GPU is not stalled by
+a host sync per batch. The non-finite check reads the epoch's running total then: a
+NaN or inf in any batch keeps the sum non-finite, so it is caught by the next read.
 """
 
 from __future__ import annotations
@@ -148,43 +153,58 @@ def validation_users(data: SequenceDataset, count: int, seed: int) -> np.ndarray
 
 @dataclass
 class _EpochTotals:
-    """Running sums of one epoch's losses and sample weights."""
+    """Running sums of one epoch's losses (float64, on the student's device) and weights."""
 
     samples: int = 0
-    ce: float = 0.0
-    kl: float = 0.0
-    wkl: float = 0.0
-    total: float = 0.0
     kl_rows: int = 0
+    sums: torch.Tensor | None = None  # [ce * n, total * n, kl, wkl * n] summed over batches
     weights: list[torch.Tensor] = field(default_factory=list)
 
-    def losses(self) -> Metrics:
+    def add(self, loss: BatchLoss, n: int) -> None:
+        batch = torch.stack([loss.ce * n, loss.total.detach().double() * n, loss.kl_sum, loss.wkl * n])
+        self.sums = batch if self.sums is None else self.sums + batch
+        self.samples += n
+        self.kl_rows += loss.covered
+        if loss.weights is not None:
+            self.weights.append(loss.weights.detach())
+
+    def losses(self, sums: list[float]) -> Metrics:
+        """The epoch means from ``sums`` (self.sums read on the host)."""
+        ce, total, kl, wkl = sums
         n = max(1, self.samples)
-        out = {"ce": self.ce / n, "total": self.total / n}
+        out = {"ce": ce / n, "total": total / n}
         if self.kl_rows:
-            out["kl"] = self.kl / self.kl_rows
-            out["wkl"] = self.wkl / n
+            out["kl"] = kl / self.kl_rows
+            out["wkl"] = wkl / n
         return out
 
 
 @dataclass(frozen=True)
 class BatchLoss:
+    """One batch's loss: ``total`` carries the gradient, the rest are detached 0-d float64
+    tensors on the student's device (read on the host only when reported)."""
+
     total: torch.Tensor
-    ce: float
-    kl_sum: float  # sum of KL over covered rows
-    wkl: float  # the term multiplied by coef
+    ce: torch.Tensor
+    kl_sum: torch.Tensor  # sum of KL over covered rows
+    wkl: torch.Tensor  # the term multiplied by coef
     covered: int
     weights: torch.Tensor | None
+
+    def values(self) -> torch.Tensor:
+        """[ce, total, kl_sum, wkl] in one tensor, for a single host read."""
+        return torch.stack([self.ce, self.total.detach().double(), self.kl_sum, self.wkl])
 
 
 def batch_loss(out: TrainOutput, distill: DistillTerm | None) -> BatchLoss:
     """CE (or the model's own loss) plus the teacher term described in the module docstring."""
     ce = out.aux_loss if out.aux_loss is not None else F.cross_entropy(out.logits, out.targets)
+    zero = torch.zeros((), dtype=torch.float64, device=ce.device)
     if distill is None:
-        return BatchLoss(ce, float(ce.detach()), 0.0, 0.0, 0, None)
+        return BatchLoss(ce, ce.detach().double(), zero, zero, 0, None)
     rows, teacher_logits = distill.teacher.logits_for(out.keys)
     if len(rows) == 0:
-        return BatchLoss(ce, float(ce.detach()), 0.0, 0.0, 0, None)
+        return BatchLoss(ce, ce.detach().double(), zero, zero, 0, None)
     rows = rows.to(out.logits.device)
     student = out.logits[rows]
     teacher = teacher_logits.to(device=student.device, dtype=student.dtype)
@@ -196,7 +216,7 @@ def batch_loss(out: TrainOutput, distill: DistillTerm | None) -> BatchLoss:
         weights = torch.ones(len(rows), device=kl.device)
     wkl = (weights.to(kl.device) * kl).sum() / len(out.targets)
     total = ce + distill.coef * wkl
-    return BatchLoss(total, float(ce.detach()), float(kl.detach().sum()), float(wkl.detach()), len(rows), weights)
+    return BatchLoss(total, ce.detach().double(), kl.detach().sum().double(), wkl.detach().double(), len(rows), weights)
 
 
 def _optimizer(params: list[torch.nn.Parameter], settings: PhaseSettings) -> torch.optim.Optimizer:
@@ -212,7 +232,7 @@ def _set_training(model: Recommender, training: bool) -> None:
 
 
 def _weights_event(totals: _EpochTotals, distill: DistillTerm, round_: int, phase: str, epoch: int) -> Weights:
-    values = torch.cat(totals.weights) if totals.weights else torch.zeros(0)
+    values = torch.cat(totals.weights).cpu() if totals.weights else torch.zeros(0)
     return Weights(
         round=round_,
         phase=phase,
@@ -323,20 +343,12 @@ def train_phase(
             loss.total.backward()
             optimizer.step()
             step += 1
-            n = len(out.targets)
-            total = float(loss.total.detach())
-            if not math.isfinite(total):
-                raise NonFiniteValues(
-                    f"non-finite loss ({total}) in the {phase.upper()} at round {round}, epoch {epoch}, step {step}"
-                )
-            totals.samples += n
-            totals.ce += loss.ce * n
-            totals.total += total * n
-            totals.kl += loss.kl_sum
-            totals.wkl += loss.wkl * n
-            totals.kl_rows += loss.covered
-            if loss.weights is not None:
-                totals.weights.append(loss.weights.detach().cpu())
+            totals.add(loss, len(out.targets))
+            if not emitter.step_due():
+                continue
+            assert totals.sums is not None
+            read = torch.cat([loss.values(), totals.sums]).tolist()  # the interval's one host sync
+            _check_finite(read[5] / totals.samples, phase, round, epoch, step)  # read[4:] = sums
             elapsed = time.perf_counter() - epoch_start
             emitter.step(
                 Step(
@@ -344,12 +356,15 @@ def train_phase(
                     phase=phase,
                     epoch=epoch,
                     step=step,
-                    losses=_step_losses(loss, total),
+                    losses=_step_losses(read[:4], loss.covered),
                     lr=optimizer.param_groups[0]["lr"],
                     samples_per_s=totals.samples / elapsed if elapsed > 0 else 0.0,
                     progress=index / num_batches if num_batches else 0.0,
                 )
             )
+        sums = totals.sums.tolist() if totals.sums is not None else [0.0] * 4
+        _check_finite(sums[1] / max(1, totals.samples), phase, round, epoch, step)
+        losses = totals.losses(sums)
         result = validate(epoch)
         valid = result.metrics
         seconds = time.perf_counter() - epoch_start
@@ -360,13 +375,13 @@ def train_phase(
             best_state = [p.detach().clone() for p in params]
         else:
             stale += 1
-        history.append(EpochRecord(epoch, totals.losses(), valid, seconds))
+        history.append(EpochRecord(epoch, losses, valid, seconds))
         emitter.emit(
             EpochEnd(
                 round=round,
                 phase=phase,
                 epoch=epoch,
-                losses=totals.losses(),
+                losses=losses,
                 valid=valid,
                 seconds=seconds,
                 best=improved,
@@ -450,6 +465,15 @@ def _restore_rng(rng: np.random.Generator, progress: PhaseProgress) -> None:
         torch.cuda.set_rng_state_all(progress.cuda_rng)
 
 
-def _step_losses(loss: BatchLoss, total: float) -> Metrics:
-    kl = loss.kl_sum / loss.covered if loss.covered else 0.0
-    return {"ce": loss.ce, "kl": kl, "wkl": loss.wkl, "total": total}
+def _step_losses(values: list[float], covered: int) -> Metrics:
+    """A step event's losses from BatchLoss.values() read on the host."""
+    ce, total, kl_sum, wkl = values
+    return {"ce": ce, "kl": kl_sum / covered if covered else 0.0, "wkl": wkl, "total": total}
+
+
+def _check_finite(mean_total: float, phase: str, round_: int, epoch: int, step: int) -> None:
+    """A non-finite loss anywhere in the epoch so far leaves its running total non-finite."""
+    if not math.isfinite(mean_total):
+        raise NonFiniteValues(
+            f"non-finite loss ({mean_total}) in the {phase.upper()} at round {round_}, epoch {epoch}, by step {step}"
+        )

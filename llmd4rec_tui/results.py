@@ -24,6 +24,7 @@ from typing import Any
 
 from llmd4rec_tui.compare import GROUPING_IGNORED, MetricStat, format_stat, mean_std, protocol_label
 from llmd4rec_tui.significance import ALPHA, SIGNIFICANCE_METRICS, TEST_NAME, PairedTest, paired_test, paired_values
+from llmd4rec_tui.store.rounds import PhaseEpochs
 from llmd4rec_tui.store.views import CompareInput
 
 METRICS = ("hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20")
@@ -80,11 +81,27 @@ class CurvePoint:
 
 
 @dataclass(frozen=True)
+class Convergence:
+    """How one run's phases of the row's model ended: was the epoch cap binding?"""
+
+    method: str
+    seed: int
+    run_id: int
+    cap: int  # train.crm_epochs or train.llm_epochs
+    phases: tuple[tuple[int, int, int], ...]  # (round, best epoch, epochs run)
+
+    def binding(self) -> bool:
+        """A best epoch at the cap: the phase might have improved further."""
+        return any(best >= self.cap for _, best, _ in self.phases)
+
+
+@dataclass(frozen=True)
 class ResultsTable:
     protocol: str
     rows: tuple[MethodRow, ...]
     gains: tuple[Gain, ...]
     curve: tuple[CurvePoint, ...] = field(default_factory=tuple)
+    convergence: tuple[Convergence, ...] = field(default_factory=tuple)
 
 
 def methods_of(config: dict[str, Any]) -> list[tuple[str, str]]:
@@ -279,6 +296,17 @@ def significance_note() -> str:
     )
 
 
+def phases_cell(item: Convergence) -> str:
+    """'r0 34/44, r1 3/13': per round, the best epoch / the epochs the phase ran."""
+    return ", ".join(f"r{rnd} {best}/{ran}" for rnd, best, ran in item.phases)
+
+
+CONVERGENCE_NOTE = (
+    "Convergence: for each run, per round the best epoch (kept, chosen on validation NDCG@10) / "
+    "the epochs its phase ran, against the epoch cap; a best epoch below the cap means the cap was not binding."
+)
+
+
 def seeds_label(gain: Gain) -> str:
     """'0,1,2' for a paired gain; 'unpaired' when the two rows share no seed."""
     return ",".join(map(str, gain.seeds)) if gain.seeds else "unpaired"
@@ -309,8 +337,26 @@ def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[Cu
     ]
 
 
+def _convergence(rows: list[MethodRow], runs: list[CompareInput], epochs: PhaseEpochs) -> list[Convergence]:
+    by_id = {r.id: r for r in runs}
+    out = []
+    for row in rows:
+        for run_id in row.run_ids:
+            phases = sorted(
+                (rnd, best, ran) for (rnd, model), (best, ran) in epochs.get(run_id, {}).items() if model == row.model
+            )
+            if phases:
+                config = by_id[run_id].config
+                cap = int(config.get(f"train.{row.model}_epochs") or 0)
+                out.append(Convergence(_label(row), by_id[run_id].seed, run_id, cap, tuple(phases)))
+    return out
+
+
 def build_results(
-    runs: list[CompareInput], rounds: dict[int, RoundMetrics] | None = None, ranks: UserRanks | None = None
+    runs: list[CompareInput],
+    rounds: dict[int, RoundMetrics] | None = None,
+    ranks: UserRanks | None = None,
+    epochs: PhaseEpochs | None = None,
 ) -> list[ResultsTable]:
     by_protocol: dict[str, list[CompareInput]] = defaultdict(list)
     for run in runs:
@@ -320,7 +366,9 @@ def build_results(
     for protocol, members in by_protocol.items():
         rows = _method_rows(members)
         gains = tuple(_gains(rows, ranks or {}))
-        tables.append(ResultsTable(protocol, tuple(rows), gains, tuple(_curve(members, rounds or {}))))
+        curve = tuple(_curve(members, rounds or {}))
+        convergence = tuple(_convergence(rows, members, epochs or {}))
+        tables.append(ResultsTable(protocol, tuple(rows), gains, curve, convergence))
     return tables
 
 
@@ -361,6 +409,15 @@ def to_markdown(tables: list[ResultsTable]) -> str:
                 cells = [gain_cell(gain, m) for m in METRICS] + gain_test_cells(gain)
                 out.append(f"| {gain.method} | {gain.baseline} | {seeds_label(gain)} | " + " | ".join(cells) + " |")
             out.append("\n" + significance_note())
+        if table.convergence:
+            out.append("\n| convergence | seed | run | best / run per round | cap | cap binding |")
+            out.append("|---|---:|---:|---|---:|---|")
+            for item in table.convergence:
+                binding = "yes" if item.binding() else "no"
+                out.append(
+                    f"| {item.method} | {item.seed} | {item.run_id} | {phases_cell(item)} | {item.cap} | {binding} |"
+                )
+            out.append("\n" + CONVERGENCE_NOTE)
         if table.curve:
             out.append("\n| round | model | " + " | ".join(CURVE_METRICS) + " |")
             out.append("|---:|---|" + "---:|" * len(CURVE_METRICS))
@@ -452,6 +509,17 @@ def to_json(tables: list[ResultsTable]) -> str:
                 "gains": [_gain_json(g) for g in t.gains],
                 "significance": significance_note(),
                 "curve": [{"round": p.round, "model": p.model, "metrics": stats(p.stats)} for p in t.curve],
+                "convergence": [
+                    {
+                        "method": c.method,
+                        "seed": c.seed,
+                        "run_id": c.run_id,
+                        "cap": c.cap,
+                        "cap_binding": c.binding(),
+                        "phases": [{"round": r, "best_epoch": b, "epochs_run": n} for r, b, n in c.phases],
+                    }
+                    for c in t.convergence
+                ],
             }
             for t in tables
         ],

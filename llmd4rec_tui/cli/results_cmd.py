@@ -14,6 +14,7 @@ from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
 from llmd4rec_tui.results import (
+    CONVERGENCE_NOTE,
     CURVE_METRICS,
     EXPORTERS,
     FORMATS,
@@ -23,11 +24,12 @@ from llmd4rec_tui.results import (
     build_results,
     gain_cell,
     gain_test_cells,
+    phases_cell,
     seeds_label,
     significance_note,
 )
 from llmd4rec_tui.store.queries import final_test_ranks
-from llmd4rec_tui.store.rounds import round_metrics
+from llmd4rec_tui.store.rounds import phase_epochs, round_metrics
 
 
 def _render(tables: list[ResultsTable]) -> None:
@@ -59,6 +61,14 @@ def _render(tables: list[ResultsTable]) -> None:
                 cells = [gain_cell(gain, m) for m in METRICS] + gain_test_cells(gain)
                 gains.add_row(gain.method, gain.baseline, seeds_label(gain), *cells)
             print_wide(gains)
+        if table.convergence:
+            epochs = Table(title="convergence", title_justify="left", caption=CONVERGENCE_NOTE, caption_justify="left")
+            for head in ("method", "seed", "run", "best / run per round", "cap", "cap binding"):
+                epochs.add_column(head)
+            for item in table.convergence:
+                cells = [item.method, str(item.seed), str(item.run_id), phases_cell(item), str(item.cap)]
+                epochs.add_row(*cells, "yes" if item.binding() else "no")
+            print_wide(epochs)
         if table.curve:
             curve = Table(title="per round (test, mutual runs)", title_justify="left")
             curve.add_column("round", justify="right")
@@ -95,9 +105,10 @@ def results(
                 raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
             rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
             ranks = final_test_ranks(session, [r.id for r in runs])
+            epochs = phase_epochs(session, [r.id for r in runs])
     finally:
         store.close()
-    tables = build_results(runs, rounds, ranks)
+    tables = build_results(runs, rounds, ranks, epochs)
     if fmt == "table":
         _render(tables)
     else:

@@ -22,7 +22,7 @@ from llmd4rec_tui.screens.messages import ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import final_test_ranks, list_runs
-from llmd4rec_tui.store.rounds import round_metrics
+from llmd4rec_tui.store.rounds import phase_epochs, round_metrics
 from llmd4rec_tui.store.run_filter import RunFilter, RunSort
 from llmd4rec_tui.store.views import compare_inputs
 from llmd4rec_tui.widgets.results_view import ResultsView
@@ -99,7 +99,9 @@ def read_results(store: Store, source: ResultsSource, include_unfinished: bool, 
         chosen = [r for r in runs if include_unfinished or r.status == "succeeded"]
         rounds = round_metrics(session, [r.id for r in chosen], CURVE_METRICS)
         ranks = final_test_ranks(session, [r.id for r in chosen])
-    return ResultsLoaded(request, len(runs), tuple(r.id for r in chosen), build_results(chosen, rounds, ranks))
+        epochs = phase_epochs(session, [r.id for r in chosen])
+    tables = build_results(chosen, rounds, ranks, epochs)
+    return ResultsLoaded(request, len(runs), tuple(r.id for r in chosen), tables)
 
 
 class ResultsScreen(PollingScreen):

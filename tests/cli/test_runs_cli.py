@@ -147,6 +147,9 @@ def test_smoke_set_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     for gain in table["gains"]:
         assert gain["seeds"] == [0, 1] and 0 <= gain["p_value"] <= 1
         assert gain["ci95_low"] <= gain["ci95_high"] and gain["tests"]["ndcg@10"]["pairs"] > 0
+    crm_phases = [c for c in table["convergence"] if c["method"].startswith(("SASRec", "LLMD4Rec_C"))]
+    assert len(crm_phases) == 6 and not any(c["cap_binding"] for c in crm_phases)
+    assert all(0 < p["best_epoch"] <= p["epochs_run"] < 200 for c in crm_phases for p in c["phases"])
 
     for run_id in (1, 5):  # SASRec alone; the mutual run's final CRM and LLM
         stored = json.loads(llmd4rec("runs", "show", str(run_id), "--json").stdout)["metrics"]

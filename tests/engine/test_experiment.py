@@ -17,7 +17,7 @@ from engine.data import load_dataset
 from engine.events import Emitter
 from engine.experiment import run_experiment
 from engine.phase_cache import round0_key
-from engine.protocol import Eval, Event, decode
+from engine.protocol import Eval, Event, Ranks, decode
 from engine.runtime import Cancelled, CancelToken
 
 pytestmark = pytest.mark.xdist_group("torch")
@@ -353,3 +353,20 @@ def test_keep_start_if_best_validates_the_start_of_warm_started_phases_only(tmp_
     _, events = run(tiny(rounds=1, keep_start_if_best=True, warm_start=warm_start), tmp_path)
     starts = {(e.round, e.phase) for e in events if e.type == "epoch_end" and e.epoch == 0}  # type: ignore[attr-defined]
     assert starts == ({(1, "llm"), (1, "crm")} if warm_start else set())
+
+
+def test_an_every_item_llm_teaches_every_crm_position_in_float16_and_reports_ranks(tmp_path: Path) -> None:
+    """readout = every_item: the LLM trains and scores windows; the CRM phase's teacher
+    covers every training target at two bytes a logit and leaves no file; the LLM's final
+    evaluations still leave per-user ranks."""
+    base = tiny(rounds=1, teacher_samples_per_user=0, teacher_cache="disk")
+    config = replace(base, llm=replace(base.llm, readout="every_item"))
+    data = load_dataset(config.data)
+    every_target = sum(len(seq) - 3 for seq in data.sequences)
+    _, events = run(config, tmp_path)
+    started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
+    assert started.teacher_cache["samples"] == every_target  # type: ignore[attr-defined]
+    assert started.teacher_cache["bytes"] == every_target * (data.num_items + 1) * 2  # type: ignore[attr-defined]
+    assert started.teacher_cache["dtype"] == "float16"  # type: ignore[attr-defined]
+    assert {e.phase for e in events if isinstance(e, Ranks)} >= {"llm", "crm"}
+    assert not list(tmp_path.rglob("teacher_logits.npy"))

@@ -15,7 +15,7 @@ from engine.config import config_from_dict
 from engine.data.dataset import SequenceDataset
 from engine.data.synthetic import make_synthetic
 from engine.distill import WEIGHT_EDGES, DistillTerm, kl_teacher_student, sample_weights, target_rank
-from engine.evaluate import evaluate
+from engine.evaluate import NonFiniteValues, evaluate
 from engine.events import Emitter
 from engine.models.base import TrainOutput
 from engine.models.crm import CRMRecommender, build_crm
@@ -172,6 +172,22 @@ def test_step_events_carry_all_losses_lr_throughput_and_progress(data: SequenceD
     assert not emitter.of(Weights), "no teacher, no weights event"
 
 
+def test_a_non_finite_loss_between_step_events_fails_at_the_epochs_end(data: SequenceDataset) -> None:
+    """Losses are read on the host only per step event: with one event per phase (the
+    first), an infinite learning rate's NaN losses are still caught before validation."""
+    model = crm(data)
+    emitter = SnapshotEmitter(model)
+    emitter._step_every_s = 1e9
+    batches = len(model.train_batches(32, np.random.default_rng(0)))
+    with pytest.raises(
+        NonFiniteValues, match=rf"non-finite loss \(nan\) in the CRM at round 1, epoch 1, by step {batches}$"
+    ):
+        train_phase(model, data, settings(epochs=1, lr=float("inf")), emitter, CancelToken(), 1, "crm")
+    steps = emitter.of(Step)
+    assert len(steps) == 1 and all(np.isfinite(v) for v in steps[0].losses.values())  # type: ignore[attr-defined]
+    assert not emitter.of(EpochEnd)
+
+
 def test_cancel_stops_between_steps(data: SequenceDataset) -> None:
     token = CancelToken()
     token.set()
@@ -247,7 +263,7 @@ def test_kl_is_summed_over_covered_rows_and_divided_by_all_rows() -> None:
     w = sample_weights(target_rank(student[rows], targets[rows]), target_rank(teacher[rows], targets[rows]))
     expected_wkl = (w * kl).sum().detach() / 6
     assert loss.covered == 3
-    assert loss.wkl == pytest.approx(float(expected_wkl))
+    assert float(loss.wkl) == pytest.approx(float(expected_wkl))
     expected_total = F.cross_entropy(student, targets).detach() + 0.5 * expected_wkl
     assert float(loss.total.detach()) == pytest.approx(float(expected_total))
     loss.total.backward()

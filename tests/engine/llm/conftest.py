@@ -40,7 +40,7 @@ def make_model(data: SequenceDataset, item_table: torch.Tensor, tmp_path: Path) 
     def build(**kwargs: object) -> LLMRecommender:
         torch.manual_seed(0)
         backbone = load_backbone("tiny-random", 0, torch.float32, tmp_path)
-        options: dict[str, object] = {"max_history": 6, "lora": LoRASettings(dropout=0.0)}
+        options: dict[str, object] = {"max_history": 6, "lora": LoRASettings(dropout=0.0), "title_cache_dir": tmp_path}
         options.update(kwargs)
         return LLMRecommender(backbone, data, item_table, **options)  # type: ignore[arg-type]
 

@@ -151,11 +151,14 @@ class Popularity:
         return self.counts.expand(len(histories), -1).clone()
 
 
-def test_short_training_lowers_the_loss_and_beats_popularity(data: SequenceDataset, item_table: torch.Tensor) -> None:
+@pytest.mark.parametrize("readout", ["last", "every_item"])
+def test_short_training_lowers_the_loss_and_beats_popularity(
+    data: SequenceDataset, item_table: torch.Tensor, readout: str
+) -> None:
     config = config_from_dict(
         {
             "data": {"llm_max_history": 4},
-            "llm": {"backbone": "tiny-random", "prompt": "ids", "lora_dropout": 0.0},
+            "llm": {"backbone": "tiny-random", "prompt": "ids", "lora_dropout": 0.0, "readout": readout},
             "train": {"device": "cpu", "llm_epochs": 4, "llm_batch_size": 32, "llm_lr": 1e-2, "patience": 4},
         }
     )
