@@ -37,12 +37,14 @@ def add(
     skip_done: Annotated[
         bool, typer.Option("--skip-done", help="Silently skip configs identical to a queued/running/done run.")
     ] = False,
-    hold: Annotated[bool, typer.Option("--hold", help="Add as held: not claimed until released.")] = False,
+    hold: Annotated[
+        bool, typer.Option("--hold", help="Add as held: not claimed until released (its data files may arrive later).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every file (sweeps expanded), then queue all of their runs, or none on any error."""
     try:
-        pending = validate(expand_patterns(files))
+        pending = validate(expand_patterns(files), data_must_exist=not hold)
     except (ConfigError, QueueError) as exc:
         raise fail(f"{exc}; nothing was added") from exc
     store = open_cli_store(ctx)

@@ -62,25 +62,26 @@ def expand_patterns(patterns: list[str]) -> list[Path]:
     return out
 
 
-def validate(paths: list[Path]) -> list[PendingRun]:
-    """Every run of every file; the first bad file raises its ConfigError."""
+def validate(paths: list[Path], data_must_exist: bool = True) -> list[PendingRun]:
+    """Every run of every file; the first bad file raises its ConfigError. Runs queued held
+    may name data that is not there yet (data_must_exist=False): the engine checks it at start."""
     pending: list[PendingRun] = []
     for path in paths:
-        configs = [anchor_data_paths(config, path) for config in expand_file(path)]
+        configs = [anchor_data_paths(config, path, data_must_exist) for config in expand_file(path)]
         text = path.read_text(encoding="utf-8")
         pending.extend(PendingRun(path, config, text) for config in configs)
     return pending
 
 
-def anchor_data_paths(config: Config, source: Path) -> Config:
-    """The config with data.path and data.item_path absolute (relative to source's folder); they must exist."""
+def anchor_data_paths(config: Config, source: Path, must_exist: bool = True) -> Config:
+    """The config with data.path and data.item_path absolute (relative to source's folder), which must exist."""
     anchored: dict[str, Any] = {}
     for key in ("path", "item_path"):
         value = getattr(config.data, key)
         if not value:
             continue
         where = (source.parent / Path(value).expanduser()).resolve()
-        if not where.is_file():
+        if must_exist and not where.is_file():
             raise ConfigError(str(source), f"data.{key}", value, f"an existing file (looked for {where})")
         anchored[key] = str(where)
     return dataclasses.replace(config, data=dataclasses.replace(config.data, **anchored)) if anchored else config
