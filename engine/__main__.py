@@ -1,12 +1,14 @@
 """``python -m engine run --config resolved.json --run-dir DIR [--resume]``.
 
-Exit codes: 0 finished, 1 failed (a run_failed event says why), 2 bad arguments or
-config, 130 cancelled (after a checkpoint and a run_cancelled event).
+Exit codes: 0 finished, 1 failed (a run_failed event says why, with kind exception, oom
+or disk_full), 2 bad arguments or config, 130 cancelled (after a checkpoint and a
+run_cancelled event).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from engine.config import Config, ConfigError, config_from_dict
 from engine.events import Emitter
+from engine.lease_watch import watch_lease
 from engine.protocol import RunCancelled, RunFailed
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     token = CancelToken()
     token.install()
+    watch_lease()  # a hung or dead worker's engine stops itself, as on a cancel
     try:
         run_experiment(config, args.run_dir, emitter, resume=args.resume, cancel=token)
     except Cancelled as exc:
@@ -68,10 +72,26 @@ def main(argv: list[str] | None = None) -> int:
         emitter.emit(RunFailed(message="out of memory", traceback=traceback.format_exc(), kind="oom"))
         return EXIT_FAILED
     except Exception as exc:  # every failure becomes an event and a non-zero exit
-        kind = "oom" if "out of memory" in str(exc).lower() else "exception"
-        emitter.emit(RunFailed(message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), kind=kind))
+        message = f"{type(exc).__name__}: {exc}"
+        emitter.emit(RunFailed(message=message, traceback=traceback.format_exc(), kind=failure_kind(exc)))
         return EXIT_FAILED
     return 0
+
+
+#: How allocators word running out of memory: CUDA, torch's CPU allocator, the C library.
+OOM_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")
+
+
+def failure_kind(exc: BaseException) -> str:
+    """oom for an allocation failure, disk_full for a write that found no space, else exception."""
+    if isinstance(exc, MemoryError) or any(word in str(exc).lower() for word in OOM_WORDS):
+        return "oom"
+    seen: BaseException | None = exc
+    while seen is not None:  # torch.save wraps the OSError of a full disk in a RuntimeError
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "disk_full"
+        seen = seen.__cause__ or seen.__context__
+    return "disk_full" if "no space left on device" in str(exc).lower() else "exception"
 
 
 if __name__ == "__main__":

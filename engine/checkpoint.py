@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,24 +66,18 @@ class Checkpoints:
         if progress is not None:
             name = f"phase-{state.next_phase:03d}-epoch-{progress.epochs_done:03d}.pt"
         path = self.dir / name
-        tmp = path.with_suffix(".tmp")
-        torch.save(
-            {
-                "next_phase": state.next_phase,
-                "crm": state.crm,
-                "llm": state.llm,
-                "rng": _rng_to_tensors(state.rng),
-                "history": json.dumps(state.history),
-                "config_hash": state.config_hash,
-                "progress": None if progress is None else _progress_to_plain(progress, state.next_phase),
-            },
-            tmp,
-        )
-        os.replace(tmp, path)
-        pointer = self.dir / "latest.json"
-        pointer_tmp = pointer.with_suffix(".tmp")
-        pointer_tmp.write_text(json.dumps({"path": path.name, "next_phase": state.next_phase}))
-        os.replace(pointer_tmp, pointer)
+        payload = {
+            "next_phase": state.next_phase,
+            "crm": state.crm,
+            "llm": state.llm,
+            "rng": _rng_to_tensors(state.rng),
+            "history": json.dumps(state.history),
+            "config_hash": state.config_hash,
+            "progress": None if progress is None else _progress_to_plain(progress, state.next_phase),
+        }
+        _atomic_write(path, lambda tmp: torch.save(payload, tmp))
+        pointer = {"path": path.name, "next_phase": state.next_phase}
+        _atomic_write(self.dir / "latest.json", lambda tmp: tmp.write_text(json.dumps(pointer)))
         self._drop_epoch_files(state.next_phase, keep=path, finished=progress is None)
         return path
 
@@ -131,6 +126,17 @@ class Checkpoints:
             config_hash=raw["config_hash"],
             progress=progress,
         )
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temp file and rename; a failed write (a full disk) leaves no temp file behind."""
+    tmp = path.with_suffix(".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _rng_to_tensors(state: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 import types
 import typing
@@ -21,6 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+
+#: The largest integer any config key may hold: what the database (SQLite, BIGINT) stores.
+INT_MAX = 2**63 - 1
+#: Why the size keys have upper bounds: past them a run hangs or exhausts memory, not computes.
+TOO_BIG = "larger would take hours or exhaust memory"
 
 #: Keys that label a run but do not change what it computes; left out of the hash.
 LABEL_KEYS = frozenset({"run.name", "run.tags", "run.notes"})
@@ -54,7 +60,7 @@ class RunSection:
     seed: int = _f(0, "Seed for Python, NumPy and torch; same seed and config give the same metrics on CPU.", min=0)
     tags: list[str] = _f([], "Free labels for filtering and grouping runs.")
     notes: str = _f("", "Free text kept with the run.")
-    max_attempts: int = _f(3, "How often a lost run is re-queued before it is failed.", min=1)
+    max_attempts: int = _f(3, "How often a lost run is re-queued before it is failed.", min=1, max=1000)
 
 
 @dataclass(frozen=True)
@@ -92,27 +98,27 @@ class DataSection:
     user_core: int = _f(0, "Iterated k-core: drop users with fewer interactions (0 = off).", min=0)
     item_core: int = _f(0, "Iterated k-core: drop items with fewer interactions (0 = off).", min=0)
     min_seq_len: int = _f(3, "Users with fewer interactions are dropped (need train, valid, test).", min=3)
-    max_seq_len: int = _f(50, "Most recent items kept per CRM training sequence.", min=2)
-    llm_max_history: int = _f(10, "Most recent history items in one LLM prompt.", min=1)
+    max_seq_len: int = _f(50, "Most recent items kept per CRM training sequence.", min=2, max=10_000, why=TOO_BIG)
+    llm_max_history: int = _f(10, "Most recent history items in one LLM prompt.", min=1, max=1_000, why=TOO_BIG)
     llm_samples_per_user: int = _f(
         0, "Cap on LLM prefix samples per user, most recent first (0 = all prefixes).", min=0
     )
     cache_dir: str = _f("", "Where fetched packages and processed data live (default: user cache).")
-    synthetic_users: int = _f(300, "Synthetic dataset: number of users.", min=4)
-    synthetic_items: int = _f(120, "Synthetic dataset: number of items.", min=8)
-    synthetic_length: int = _f(20, "Synthetic dataset: mean interactions per user.", min=4)
+    synthetic_users: int = _f(300, "Synthetic dataset: number of users.", min=4, max=1_000_000, why=TOO_BIG)
+    synthetic_items: int = _f(120, "Synthetic dataset: number of items.", min=8, max=1_000_000, why=TOO_BIG)
+    synthetic_length: int = _f(20, "Synthetic dataset: mean interactions per user.", min=4, max=10_000, why=TOO_BIG)
     synthetic_seed: int = _f(0, "Synthetic dataset: generator seed (independent of run.seed).", min=0)
 
 
 @dataclass(frozen=True)
 class CRMSection:
     model: Literal["sasrec", "gru4rec"] = _f("sasrec", "Conventional recommender.")
-    hidden_size: int = _f(64, "Item embedding and hidden size.", min=1)
-    num_layers: int = _f(2, "Transformer blocks (SASRec) or GRU layers (GRU4Rec).", min=1)
-    num_heads: int = _f(2, "Attention heads (SASRec).", min=1)
+    hidden_size: int = _f(64, "Item embedding and hidden size.", min=1, max=16_384, why=TOO_BIG)
+    num_layers: int = _f(2, "Transformer blocks (SASRec) or GRU layers (GRU4Rec).", min=1, max=128, why=TOO_BIG)
+    num_heads: int = _f(2, "Attention heads (SASRec).", min=1, max=256, why=TOO_BIG)
     dropout: float = _f(0.2, "Dropout probability.", min=0.0, max=0.99)
     loss: Literal["ce", "bce"] = _f("ce", "Full softmax cross-entropy, or BCE with sampled negatives.")
-    num_negatives: int = _f(1, "Sampled negatives per position for loss = 'bce'.", min=1)
+    num_negatives: int = _f(1, "Sampled negatives per position for loss = 'bce'.", min=1, max=100_000, why=TOO_BIG)
 
 
 @dataclass(frozen=True)
@@ -136,9 +142,9 @@ class LLMSection:
     )
     padding_side: Literal["left", "right"] = _f("left", "Where batches are padded.")
     max_title_tokens: int = _f(
-        12, "Title tokens kept per history item (prompt modes titles, hybrid, title_emb).", min=1
+        12, "Title tokens kept per history item (prompt modes titles, hybrid, title_emb).", min=1, max=512, why=TOO_BIG
     )
-    lora_r: int = _f(8, "LoRA rank.", min=1)
+    lora_r: int = _f(8, "LoRA rank.", min=1, max=4_096, why=TOO_BIG)
     lora_alpha: int = _f(16, "LoRA alpha.", min=1)
     lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=0.99)
     target_modules: list[str] = _f(["q_proj", "v_proj"], "Module names that receive LoRA adapters.")
@@ -150,7 +156,7 @@ class DistillSection:
         "none", "none: a model alone; one_way: CRM from a frozen LLM; mutual: LLMD4Rec."
     )
     model: Literal["crm", "llm", "both"] = _f("crm", "With mode = 'none': which model(s) to train.")
-    rounds: int = _f(2, "Distillation rounds after round 0 (R).", min=1)
+    rounds: int = _f(2, "Distillation rounds after round 0 (R).", min=1, max=1_000, why=TOO_BIG)
     t1: float = _f(2.0, "Temperature of the LLM phase (CRM teacher).", min=1e-6)
     t2: float = _f(2.0, "Temperature of the CRM phase (LLM teacher).", min=1e-6)
     gamma: float = _f(1.0, "Weight of the KL term in the LLM phase.", min=0.0)
@@ -183,11 +189,11 @@ class DistillSection:
 @dataclass(frozen=True)
 class TrainSection:
     device: Literal["auto", "cpu", "cuda"] = _f("auto", "auto uses CUDA when available.")
-    threads: int = _f(0, "torch CPU threads (0 = torch default).", min=0)
-    crm_epochs: int = _f(20, "Most CRM epochs per phase.", min=1)
-    llm_epochs: int = _f(2, "Most LLM epochs per phase.", min=1)
-    crm_batch_size: int = _f(128, "CRM batch size (sequences).", min=1)
-    llm_batch_size: int = _f(16, "LLM batch size (prompts).", min=1)
+    threads: int = _f(0, "torch CPU threads (0 = torch default).", min=0, max=4_096)
+    crm_epochs: int = _f(20, "Most CRM epochs per phase.", min=1, max=100_000, why=TOO_BIG)
+    llm_epochs: int = _f(2, "Most LLM epochs per phase.", min=1, max=100_000, why=TOO_BIG)
+    crm_batch_size: int = _f(128, "CRM batch size (sequences).", min=1, max=1_000_000, why=TOO_BIG)
+    llm_batch_size: int = _f(16, "LLM batch size (prompts).", min=1, max=100_000, why=TOO_BIG)
     crm_lr: float = _f(1e-3, "CRM learning rate (Adam).", min=0.0)
     llm_lr: float = _f(1e-3, "LLM learning rate (AdamW) for LoRA, W_in and W_out.", min=0.0)
     weight_decay: float = _f(0.0, "Weight decay.", min=0.0)
@@ -201,7 +207,7 @@ class TrainSection:
 @dataclass(frozen=True)
 class EvalSection:
     ks: list[int] = _f([5, 10, 20], "Cut-offs for HR@k and NDCG@k.")
-    batch_size: int = _f(256, "Users per evaluation batch.", min=1)
+    batch_size: int = _f(256, "Users per evaluation batch.", min=1, max=1_000_000, why=TOO_BIG)
     mask_history: bool = _f(True, "Mask items already in the user's history before ranking.")
     valid_users: int = _f(0, "Evaluate validation on a fixed subset of users (0 = all).", min=0)
 
@@ -321,10 +327,16 @@ def _coerce(tp: Any, value: Any, source: str, key: str, meta: Mapping[str, Any])
         raise TypeError(f"unsupported config type {tp!r} for {key}")
     if not ok:
         raise ConfigError(source, key, value, _describe(tp))
+    if tp is float and not math.isfinite(value):  # the range checks below are comparisons: NaN passes them
+        raise ConfigError(source, key, value, "a finite number")
     if "min" in meta and value < meta["min"]:
         raise ConfigError(source, key, value, f"{_describe(tp)} >= {meta['min']}")
-    if "max" in meta and value > meta["max"]:
-        raise ConfigError(source, key, value, f"{_describe(tp)} <= {meta['max']}")
+    top = meta.get("max", INT_MAX if tp is int else None)
+    if top is not None and value > top:
+        why = f" ({meta['why']})" if "why" in meta else ""
+        raise ConfigError(source, key, value, f"{_describe(tp)} <= {top:,}{why}")
+    if tp is int and value < -INT_MAX:
+        raise ConfigError(source, key, value, f"{_describe(tp)} >= {-INT_MAX:,}")
     return value
 
 

@@ -181,7 +181,7 @@ class RunFailed(Event):
     type: ClassVar[str] = "run_failed"
     message: str
     traceback: str = ""
-    kind: str = "exception"  # exception or oom
+    kind: str = "exception"  # exception, oom or disk_full
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -223,15 +223,22 @@ _SIMPLE = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}
 
 
 def _type_ok(tp: Any, value: Any) -> bool:
+    """Whether a decoded JSON value fits a field's type, nested containers included."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         return any(_type_ok(a, value) for a in typing.get_args(tp))
     if tp is type(None):
         return value is None
     if origin is dict or tp is dict:
-        return isinstance(value, dict)
+        if not isinstance(value, dict):
+            return False
+        key_type, value_type = typing.get_args(tp) or (Any, Any)
+        return all(_type_ok(key_type, k) and _type_ok(value_type, v) for k, v in value.items())
     if origin is list or tp is list:
-        return isinstance(value, list)
+        if not isinstance(value, list):
+            return False
+        (item_type,) = typing.get_args(tp) or (Any,)
+        return all(_type_ok(item_type, v) for v in value)
     if tp is Any:
         return True
     allowed = _SIMPLE.get(tp)
@@ -253,13 +260,29 @@ def _fields_of(cls: type[Event]) -> tuple[tuple[dataclasses.Field[Any], Any], ..
     return _FIELDS[cls.type]
 
 
+def decode_bytes(raw: bytes) -> Event | BadLine:
+    """Decode one raw stdout line: bytes that are not UTF-8 make it a BadLine, never an error."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace").strip()
+        return BadLine(text, f"not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})")
+    return decode(line)
+
+
 def decode(line: str) -> Event | BadLine:
-    """Parse one line; never raises. Unknown fields of a known type are ignored."""
+    """Parse one line; never raises. Unknown fields of a known type are ignored.
+
+    Non-finite numbers (NaN, Infinity, as Python's json writes them) are accepted: a
+    diverging loss is a fact to record, not a malformed line.
+    """
     text = line.strip()
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         return BadLine(text, f"not JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return BadLine(text[:200], "not JSON (nested too deeply)")
     if not isinstance(raw, dict):
         return BadLine(text, "not a JSON object")
     version = raw.get("v")
@@ -277,6 +300,11 @@ def decode(line: str) -> Event | BadLine:
             continue
         value = raw[f.name]
         if not _type_ok(hint, value):
-            return BadLine(text, f"{cls.type}.{f.name} = {value!r} has the wrong type")
+            return BadLine(text, f"{cls.type}.{f.name} = {_short(value)} has the wrong type")
         kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."

@@ -40,7 +40,7 @@ def _root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar=ENV_DB, help="SQLAlchemy URL or SQLite path [default: ./runs.db]."),
+        typer.Option("--db", envvar=ENV_DB, help=r"SQLAlchemy URL or SQLite path \[default: ./runs.db]."),
     ] = None,
 ) -> None:
     """Without a command, open the TUI."""

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from llmd4rec_tui.settings import resolve_db_url
 
 err_console = Console(stderr=True)
-out_console = Console()
+out_console = Console(markup=False)  # user text (names, paths) is never markup
 EXIT_USAGE = 2
+DB_INT_MAX = 2**63 - 1  # the largest integer SQLite (and PostgreSQL BIGINT) can store
 
 
 @dataclass
@@ -34,7 +36,7 @@ def state(ctx: typer.Context) -> State:
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print one clear error line and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -45,4 +47,4 @@ def print_wide(table: Table) -> None:
         return
     options = out_console.options.update_width(10_000)
     width = max(out_console.width, out_console.measure(table, options=options).maximum)
-    Console(width=width, color_system=None).print(table)
+    Console(width=width, color_system=None, markup=False).print(table)

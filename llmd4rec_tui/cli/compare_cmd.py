@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import fail, print_wide
+from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
@@ -47,15 +47,19 @@ def render_table(comparison: Comparison) -> list[Table]:
 @runs_app.command("compare")
 def compare_runs(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Run ids to compare.", show_default=False)] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Run ids to compare.", show_default=False, min=1, max=DB_INT_MAX)
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Add every run with this tag.")] = None,
-    baseline: Annotated[int | None, typer.Option("--baseline", "-b", help="Run id to compute deltas against.")] = None,
+    baseline: Annotated[
+        int | None, typer.Option("--baseline", "-b", help="Run id to compute deltas against.", min=1, max=DB_INT_MAX)
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
 ) -> None:
     """Compare runs: differing config keys, metrics (mean ± std over seeds), best and deltas."""
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = chosen_runs(session, ids, tag)

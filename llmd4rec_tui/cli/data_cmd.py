@@ -14,13 +14,12 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from llmd4rec_tui.cli.common import fail
 
 data_app = typer.Typer(help="Built-in and user datasets: list, fetch, inspect.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 CacheOption = Annotated[
     str | None,
@@ -100,7 +99,7 @@ def fetch(
     try:
         report = BUILTINS[name].fetch_and_verify(cache_root(cache_dir))
     except (AssetError, DataError) as exc:
-        raise fail(escape(str(exc))) from None
+        raise fail(str(exc)) from None
     if as_json:
         out = {
             "dataset": report.dataset,
@@ -170,7 +169,7 @@ def info(
         section = config_from_dict({**raw, "data": data}, source).data
         dataset = load_dataset(section)
     except (ConfigError, DataError, AssetError) as exc:
-        raise fail(escape(str(exc))) from None
+        raise fail(str(exc)) from None
     stats = dataset.stats()
     stats["before_filtering"] = dataset.preprocessing.get("raw")
     stats["preprocessing"] = dataset.preprocessing

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from llmd4rec_tui.cli.common import fail, out_console, print_wide, state
+from llmd4rec_tui.cli.common import DB_INT_MAX, fail, out_console, print_wide, state
 from llmd4rec_tui.cli.run_table import STATUS_STYLE
 from llmd4rec_tui.cli.runs_cmd import JsonOpt, runs_app
 from llmd4rec_tui.cli.stores import open_cli_store
@@ -47,7 +47,8 @@ def import_cmd(
         str, typer.Argument(metavar="SOURCE_URL", help="The database to copy from: SQLAlchemy URL or SQLite path.")
     ],
     ids: Annotated[
-        list[int] | None, typer.Argument(help="Source run ids (default: every finished run).", show_default=False)
+        list[int] | None,
+        typer.Argument(help="Source run ids (default: every finished run).", show_default=False, min=1, max=DB_INT_MAX),
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Also every source run with this tag.")] = None,
     as_json: JsonOpt = False,
@@ -60,7 +61,7 @@ def import_cmd(
     if path is not None and not path.exists():
         raise fail(f"no database at {path} to import from")
     try:
-        reader = open_for_reading(source_url)
+        reader = open_for_reading(source_url, read_only=True)
     except StoreError as exc:
         raise fail(str(exc)) from exc
     try:

@@ -18,11 +18,11 @@ from rich.table import Table
 from llmd4rec_tui.cli.common import fail
 
 models_app = typer.Typer(help="LLM backbones: list them, fetch and convert SmolLM2.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 CacheOption = Annotated[
     str | None,
-    typer.Option("--cache-dir", help="Cache folder [default: $LLMD4REC_CACHE, user cache]."),
+    typer.Option("--cache-dir", help=r"Cache folder \[default: $LLMD4REC_CACHE, user cache]."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -52,7 +52,7 @@ def ranks(
         raise fail(f"--split {split!r}: expected test or valid")
     if fmt not in RANK_FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(RANK_FORMATS)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             if get_run(session, run_id) is None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import fail, print_wide
+from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
@@ -83,7 +83,9 @@ def _render(tables: list[ResultsTable]) -> None:
 @runs_app.command("results")
 def results(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Run ids to include.", show_default=False)] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Run ids to include.", show_default=False, min=1, max=DB_INT_MAX)
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Include every run with this tag.")] = None,
     include_unfinished: Annotated[
         bool, typer.Option("--all", help="Also runs that have not succeeded (their latest metrics).")
@@ -93,7 +95,7 @@ def results(
     """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = chosen_runs(session, ids, tag)

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from llmd4rec_tui.store.records import RunRecord, to_jsonable
 
-console = Console()
+console = Console(markup=False)
 
 STATUS_STYLE = {
     "queued": "cyan",

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import DB_INT_MAX, fail
 from llmd4rec_tui.cli.run_table import render_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.queue import control
@@ -24,9 +24,9 @@ from llmd4rec_tui.store.records import STATUSES, RunDetail, to_jsonable
 from llmd4rec_tui.store.run_filter import RunFilter
 
 runs_app = typer.Typer(help="List, show, cancel, retry and remove runs.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False)
 
-IdsArg = Annotated[list[int], typer.Argument(help="Run ids.", show_default=False)]
+IdsArg = Annotated[list[int], typer.Argument(help="Run ids.", show_default=False, min=1, max=DB_INT_MAX)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
@@ -36,8 +36,10 @@ def ls(
     status: Annotated[
         list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses ({', '.join(STATUSES)}).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs, newest first.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=DB_INT_MAX, help="At most this many runs, newest first.")
+    ] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=DB_INT_MAX, help="Skip this many (paging).")] = 0,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
@@ -46,7 +48,7 @@ def ls(
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise fail(f"--status {unknown[0]!r}: expected one of {', '.join(STATUSES)}")
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
@@ -80,16 +82,18 @@ def _detail_view(detail: RunDetail) -> Group:
     }
     for key, value in rows.items():
         facts.add_row(key, Text(value))
-    parts: list[object] = [Panel(facts, title=f"run {run.id}: {run.name}", title_align="left")]
+    parts: list[object] = [Panel(facts, title=Text(f"run {run.id}: {run.name}"), title_align="left")]
     metrics = Table(title="metrics (latest)", title_justify="left", header_style="bold")
     for header in ("model", "split", "metric", "value"):
         metrics.add_column(header)
     for model, splits in sorted(detail.metrics.items()):
         for split, values in sorted(splits.items()):
             for key, value in sorted(values.items()):
-                metrics.add_row(model, split, key, f"{value:.4f}")
+                metrics.add_row(model, split, key, f"{value:.4f}" if isinstance(value, int | float) else str(value))
     if detail.metrics:
         parts.append(metrics)
+    if detail.history:
+        parts.append(_history_table(detail))
     if run.error:
         parts.append(Panel(Text(run.error), title="error", title_align="left", border_style="red"))
     if detail.traceback:
@@ -99,14 +103,26 @@ def _detail_view(detail: RunDetail) -> Group:
     return Group(*parts)  # type: ignore[arg-type]
 
 
+def _history_table(detail: RunDetail) -> Table:
+    """Every attempt from the recorded events: retries keep counting, so each number is one attempt."""
+    table = Table(title="attempts", title_justify="left", header_style="bold")
+    for header in ("attempt", "started (UTC)", "ended (UTC)", "how it ended"):
+        table.add_column(header)
+    for item in detail.history:
+        how = item.ended + (f": {item.message}" if item.message else "")
+        started, ended = (m.strftime("%Y-%m-%d %H:%M:%S") if m else "" for m in (item.started_at, item.ended_at))
+        table.add_row(str(item.attempt), started, ended, Text(how))
+    return table
+
+
 @runs_app.command("show")
 def show(
     ctx: typer.Context,
-    run_id: Annotated[int, typer.Argument(help="Run id.")],
+    run_id: Annotated[int, typer.Argument(help="Run id.", min=1, max=DB_INT_MAX)],
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one run: status, timings, metrics, failure, reproducibility facts."""
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
             detail = get_run(session, run_id)
@@ -137,7 +153,9 @@ def cancel(ctx: typer.Context, ids: IdsArg) -> None:
 @runs_app.command("retry")
 def retry(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Run ids (failed, cancelled or lost).")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Run ids (failed, cancelled or lost).", min=1, max=DB_INT_MAX)
+    ] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Retry every failed or lost run.")] = False,
 ) -> None:
     """Queue failed, cancelled or lost runs again; each resumes from its last checkpoint."""

@@ -21,7 +21,7 @@ from llmd4rec_tui.queue.settings import (
 )
 from llmd4rec_tui.queue.worker import Worker
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, markup=False)
 
 
 def worker(
@@ -41,11 +41,11 @@ def worker(
     ] = 30.0,
     engine_cmd: Annotated[
         str | None,
-        typer.Option("--engine-cmd", envvar=ENV_ENGINE_CMD, help="Engine command [default: python -m engine]."),
+        typer.Option("--engine-cmd", envvar=ENV_ENGINE_CMD, help=r"Engine command \[default: python -m engine]."),
     ] = None,
     runs_dir: Annotated[
         Path | None,
-        typer.Option("--runs-dir", envvar=ENV_RUNS_DIR, help="Run directories [default: runs/ beside the db]."),
+        typer.Option("--runs-dir", envvar=ENV_RUNS_DIR, help=r"Run directories \[default: runs/ beside the db]."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every claim and lease event.")] = False,
 ) -> None:

@@ -7,15 +7,18 @@ A running run is never touched here beyond ``cancel_requested``: its worker owns
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterable
 from typing import Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine.config import RunSection
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.db import Store
-from llmd4rec_tui.store.models import Run
+from llmd4rec_tui.store.models import EventRow, Run
 from llmd4rec_tui.store.queries import CLAIM_ORDER
 from llmd4rec_tui.store.records import ACTIVE_STATUSES, now_utc
 
@@ -112,7 +115,12 @@ def cancel(store: Store, ids: Iterable[int]) -> dict[int, str]:
 
 
 def retry(store: Store, ids: Iterable[int] = (), all_failed: bool = False) -> list[int]:
-    """Re-queue failed, cancelled or lost runs; each resumes from its last checkpoint."""
+    """Re-queue failed, cancelled or lost runs; each resumes from its last checkpoint.
+
+    Attempts keep counting (the next one is attempt n + 1, so no two share a number) and the
+    run gets its config's max_attempts afresh on top; a ``retried`` event keeps what ended
+    the previous attempt.
+    """
     with store.write() as session:
         if all_failed:
             runs = list(session.scalars(select(Run).where(Run.status.in_(("failed", "lost"))).order_by(Run.id)))
@@ -120,7 +128,18 @@ def retry(store: Store, ids: Iterable[int] = (), all_failed: bool = False) -> li
             runs = _runs(session, ids)
         for run in runs:
             _require(run, RETRYABLE, "retried")
-            run.status, run.attempts, run.cancel_requested = "queued", 0, False
+            ended = {"status": run.status, "failure_kind": run.failure_kind, "error": run.error}
+            session.add(EventRow(run_id=run.id, attempt=run.attempts, type="retried", ts=time.time(), payload=ended))
+            run.max_attempts = run.attempts + _attempt_budget(run.config_json)
+            run.status, run.cancel_requested = "queued", False
             run.failure_kind = run.error = run.traceback = run.stderr_tail = None
             run.exit_code = run.finished_at = None
         return [run.id for run in runs]
+
+
+def _attempt_budget(config_json: str) -> int:
+    """run.max_attempts of a stored resolved config (the default if it cannot be read)."""
+    try:
+        return int(json.loads(config_json)["run"]["max_attempts"])
+    except (ValueError, KeyError, TypeError):
+        return RunSection().max_attempts

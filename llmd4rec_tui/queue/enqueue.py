@@ -3,18 +3,23 @@
 A run whose config hash matches a queued, held, running or succeeded run is a duplicate:
 refused (or silently skipped with skip_done) unless forced, so re-adding a sweep only
 queues what is not done yet.
+
+A relative ``data.path`` or ``data.item_path`` means relative to the config file, not to
+wherever a worker happens to run: it is made absolute here, and must exist.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 
-from engine.config import Config, expand_file
+from engine.config import Config, ConfigError, expand_file
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.models import Run, RunSummary
@@ -40,10 +45,14 @@ class AddResult:
 
 
 def expand_patterns(patterns: list[str]) -> list[Path]:
-    """Glob patterns (and plain paths) to files, in the order given, each file once."""
+    """Glob patterns (and plain paths) to files, in the order given, each file once.
+
+    An existing file is taken literally even when its name looks like a pattern (exp[1].toml).
+    """
     out: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        literal = Path(pattern).exists() or not glob.has_magic(pattern)
+        matches = [pattern] if literal else sorted(glob.glob(pattern, recursive=True))
         if not matches:
             raise QueueError(f"{pattern}: no file matches this pattern")
         for match in matches:
@@ -53,14 +62,29 @@ def expand_patterns(patterns: list[str]) -> list[Path]:
     return out
 
 
-def validate(paths: list[Path]) -> list[PendingRun]:
-    """Every run of every file; the first bad file raises its ConfigError."""
+def validate(paths: list[Path], data_must_exist: bool = True) -> list[PendingRun]:
+    """Every run of every file; the first bad file raises its ConfigError. Runs queued held
+    may name data that is not there yet (data_must_exist=False): the engine checks it at start."""
     pending: list[PendingRun] = []
     for path in paths:
-        configs = expand_file(path)
+        configs = [anchor_data_paths(config, path, data_must_exist) for config in expand_file(path)]
         text = path.read_text(encoding="utf-8")
         pending.extend(PendingRun(path, config, text) for config in configs)
     return pending
+
+
+def anchor_data_paths(config: Config, source: Path, must_exist: bool = True) -> Config:
+    """The config with data.path and data.item_path absolute (relative to source's folder), which must exist."""
+    anchored: dict[str, Any] = {}
+    for key in ("path", "item_path"):
+        value = getattr(config.data, key)
+        if not value:
+            continue
+        where = (source.parent / Path(value).expanduser()).resolve()
+        if must_exist and not where.is_file():
+            raise ConfigError(str(source), f"data.{key}", value, f"an existing file (looked for {where})")
+        anchored[key] = str(where)
+    return dataclasses.replace(config, data=dataclasses.replace(config.data, **anchored)) if anchored else config
 
 
 def add_runs(

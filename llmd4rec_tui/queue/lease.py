@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
-from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.db import IDLE_IN_TRANSACTION_MS, Store
 from llmd4rec_tui.store.models import EventRow, Run, Worker
 from llmd4rec_tui.store.records import now_utc
 
@@ -78,7 +78,28 @@ def reap_expired(store: Store, now: datetime | None = None) -> list[int]:
                 )
             )
             reaped.append(run.id)
+    if not reaped and store.dialect == "postgresql":
+        _end_stuck_sessions(store)  # an expired run stayed locked: its holder is stuck mid-transaction
     return reaped
+
+
+def _end_stuck_sessions(store: Store) -> None:
+    """End this role's sessions that sat inside a transaction past IDLE_IN_TRANSACTION_MS.
+
+    The server's idle_in_transaction_session_timeout covers a client that stopped between
+    statements, but not one stopped halfway through a pipelined batch (psycopg's
+    executemany): that session keeps its row lock on the run forever, and the reaper, which
+    skips locked rows, would never re-queue the run. The next reap pass takes it.
+    """
+    with store.engine.connect() as connection, connection.begin():
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()"
+                " AND state LIKE 'idle in transaction%' AND state_change < now() - make_interval(secs => :idle_s)"
+            ),
+            {"idle_s": IDLE_IN_TRANSACTION_MS / 1000},
+        )
 
 
 def new_worker_id() -> str:

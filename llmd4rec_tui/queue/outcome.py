@@ -1,12 +1,16 @@
 """What an engine attempt's end means: the run's next status and its failure kind.
 
 Kinds: exception (a run_failed event, with its traceback), oom (run_failed kind oom, or
-SIGKILL while the cgroup's OOM-kill counter rose), signal (killed by a signal), config
-(the engine refused the config, exit 2), cancelled, and lost (set by the reaper).
+SIGKILL while the cgroup's OOM-kill counter rose), disk_full (run_failed kind disk_full,
+or the worker could not write the run directory for lack of space), signal (killed by a
+signal), config (the engine refused the config, exit 2), cancelled, run_dir (another
+attempt's engine still holds the run directory, or it belongs to another database),
+worker (the supervisor itself failed; its engine was stopped), and lost (set by the reaper).
 """
 
 from __future__ import annotations
 
+import errno
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,3 +80,10 @@ def classify(end: Ending) -> Outcome:
     if rc == 0:
         return Outcome("failed", "exception", "engine exited 0 without a run_finished event")
     return Outcome("failed", "exception", f"engine exited with code {rc} without a run_failed event")
+
+
+def write_failure(path: Path, exc: OSError) -> Outcome:
+    """A write of the worker's own into the run directory failed: disk_full when space ran out."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Outcome("failed", "disk_full", f"no space left to write {path}: {exc.strerror}")
+    return Outcome("failed", "exception", f"cannot write {path}: {exc.strerror or exc}")

@@ -1,15 +1,21 @@
 """One attempt of one run: start the engine, stream its events into the store, end it.
 
 A supervisor thread owns one engine subprocess. It reads the engine's stdout line by line
-(a reader thread feeds a queue), ingests events in batches, renews the run's lease every
-heartbeat, watches for a cancel request, and on a stop sends SIGINT, then SIGTERM and
-SIGKILL once the grace period runs out. The engine runs in its own session, so a Ctrl-C
-meant for the worker never reaches it directly: the worker decides what a stop means.
+as bytes (a reader thread feeds a queue; a line that is not UTF-8 costs one bad_line),
+ingests events in batches, renews the run's lease every heartbeat, watches for a cancel
+request, and on a stop sends SIGINT, then SIGTERM and SIGKILL once the grace period runs
+out. The engine runs in its own session, so a Ctrl-C meant for the worker never reaches
+it directly: the worker decides what a stop means.
+Whatever goes wrong in the supervisor itself, the engine is stopped before the run is
+marked failed, so no engine ever trains unsupervised. The run directory is locked for
+the engine's lifetime (queue/run_dir.py), and the engine stops itself when its lease
+file is not renewed (engine/lease_watch.py), so one directory never has two engines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -26,13 +32,23 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engine.protocol import RunCancelled, RunFailed, RunFinished, decode
+from engine.lease_watch import ENV_LEASE_FILE
+from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.lease import renew_lease
-from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count
+from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count, write_failure
 from llmd4rec_tui.queue.repro import capture
+from llmd4rec_tui.queue.run_dir import (
+    LEASE_NAME,
+    ForeignRunDir,
+    RunDirBusy,
+    RunDirLock,
+    stamp_database,
+    write_lease,
+)
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.identity import database_id, database_label
 from llmd4rec_tui.store.ingest import RunIngestor
 from llmd4rec_tui.store.models import Run
 from llmd4rec_tui.store.records import now_utc
@@ -40,6 +56,8 @@ from llmd4rec_tui.store.records import now_utc
 log = logging.getLogger(__name__)
 _EOF = object()
 CANCEL_POLL_S = 1.0
+LOCK_MARGIN_S = 5.0  # on top of lease and grace: how long a new attempt waits for an old engine
+STDERR_LINE_CHARS = 4_000  # per line of the kept stderr tail
 
 
 class Supervisor(threading.Thread):
@@ -57,19 +75,30 @@ class Supervisor(threading.Thread):
         self.interrupt = interrupt
         self.on_exit = on_exit
         self.outcome: Outcome | None = None
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stopper: _Stopper | None = None
 
-    @property
+    @functools.cached_property
     def run_dir(self) -> Path:
-        return Path(self.claim.run_dir) if self.claim.run_dir else self.settings.runs_dir / str(self.claim.id)
+        """The stored one (older runs keep theirs), else runs/<db-name>-<uuid8>/<id>."""
+        if self.claim.run_dir:
+            return Path(self.claim.run_dir)
+        return self.settings.runs_dir / database_label(self.store) / str(self.claim.id)
 
     def run(self) -> None:
         try:
             self._attempt()
         except Exception:
             log.exception("run %s: the worker failed while supervising it", self.claim.id)
-            message = "the worker failed while supervising this run"
-            self._finish(Outcome("failed", "worker", message, traceback.format_exc()))
+            failure = traceback.format_exc()
+            if self._stopper is not None:  # never leave an engine training unsupervised
+                self._stopper.stop("the worker failed while supervising this run")
+                self._stopper.wait_exit()
+            message = "the worker failed while supervising this run; its engine was stopped"
+            try:
+                self._finish(Outcome("failed", "worker", message, failure))
+            except Exception:  # the database refuses writes too: the lease expires and the reaper records it
+                log.exception("run %s: cannot record the failure either", self.claim.id)
         finally:
             if self.on_exit is not None:
                 self.on_exit.set()
@@ -80,26 +109,69 @@ class Supervisor(threading.Thread):
         args = ["run", "--config", str(config_path), "--run-dir", str(self.run_dir)]
         return [*self.settings.engine_cmd, *args, *(["--resume"] if self.claim.resume else [])]
 
-    def _start(self) -> subprocess.Popen[str] | None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+    def _own_run_dir(self) -> RunDirLock | None:
+        """Lock the run directory, waiting while an old attempt's engine still holds it."""
+        lock = RunDirLock(self.run_dir)
+        wait_s = self.settings.lease_s + 2 * self.settings.grace_s + LOCK_MARGIN_S
+        next_beat = time.monotonic() + self.settings.heartbeat_s
+
+        def keep_alive() -> None:  # our own lease must not run out while we wait
+            nonlocal next_beat
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.settings.heartbeat_s
+                with contextlib.suppress(OperationalError):
+                    renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+
+        try:
+            lock.acquire(wait_s, keep_alive)
+        except RunDirBusy as exc:
+            self._finish(Outcome("failed", "run_dir", f"{exc}; retry the run once that engine has exited"))
+            return None
+        return lock
+
+    def _start(self) -> subprocess.Popen[bytes] | None:
         config_path = self.run_dir / "config.json"
-        config_path.write_text(self.claim.config_json, encoding="utf-8")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            stamp_database(self.run_dir, database_id(self.store))
+        except ForeignRunDir as exc:
+            self._finish(Outcome("failed", "run_dir", str(exc)))
+            return None
+        except OSError as exc:
+            self._finish(write_failure(self.run_dir, exc))
+            return None
+        lock = self._own_run_dir()
+        if lock is None:
+            return None
+        try:
+            return self._spawn(lock, config_path)
+        finally:
+            lock.release()  # the engine holds its own copy from here on
+
+    def _spawn(self, lock: RunDirLock, config_path: Path) -> subprocess.Popen[bytes] | None:
+        try:
+            write_atomic(config_path, self.claim.config_json)
+        except OSError as exc:
+            self._finish(write_failure(config_path, exc))
+            return None
+        write_lease(self.run_dir, time.time() + self.settings.lease_s)
         command = self._command(config_path)
         facts = capture(self.claim.seed, self.claim.config_hash)
+        assert lock.fd is not None
         try:
             proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                pass_fds=(lock.fd,),
+                env={**os.environ, "PYTHONUNBUFFERED": "1", ENV_LEASE_FILE: str(self.run_dir / LEASE_NAME)},
             )
         except OSError as exc:
             self._finish(Outcome("failed", "exception", f"cannot start the engine {command[0]!r}: {exc}"))
             return None
+        lock.stamp(f"pid {proc.pid}, attempt {self.claim.attempt}, worker {self.worker_id}")
         environment = {**facts.environment, "attempt": self.claim.attempt, "command": command}
         with self.store.write() as session:
             session.execute(
@@ -127,15 +199,19 @@ class Supervisor(threading.Thread):
         assert proc.stdout is not None and proc.stderr is not None
         lines: queue.Queue[Any] = queue.Queue()
         tail: deque[str] = deque(maxlen=self.settings.stderr_lines)
+
+        def keep_stderr(raw: bytes) -> None:
+            tail.append(raw[:STDERR_LINE_CHARS].decode("utf-8", errors="replace"))
+
         readers = [
             threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(_EOF)), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, tail.append, lambda: None), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, keep_stderr, lambda: None), daemon=True),
         ]
         for reader in readers:
             reader.start()
-        ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt)
+        ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt, owner=self.worker_id)
         end = Ending(returncode=0)
-        stopper = _Stopper(proc, self.settings.grace_s, ingestor)
+        stopper = self._stopper = _Stopper(proc, self.settings.grace_s, ingestor)
         lease_held = self._stream(lines, ingestor, end, stopper)
         end.returncode = stopper.wait_exit()
         for reader in readers:
@@ -166,6 +242,10 @@ class Supervisor(threading.Thread):
                     _take(line, ingestor, end)
                 if ingestor.due:
                     ingestor.flush()
+                if not ingestor.owned:  # a flush found the run taken away: the lease is gone
+                    stopper.stop("lease lost")
+                    stopper.wait_exit()
+                    return False
                 now = time.monotonic()
                 if now >= next_cancel_check:
                     next_cancel_check = now + CANCEL_POLL_S
@@ -173,6 +253,8 @@ class Supervisor(threading.Thread):
                 if now >= next_beat:
                     next_beat = now + self.settings.heartbeat_s
                     lease = renew_lease(self.store, self.claim.id, self.worker_id, self.settings.lease_s)
+                    if lease.held:
+                        write_lease(self.run_dir, time.time() + self.settings.lease_s)
                     if not lease.held:
                         stopper.stop("lease lost")
                         stopper.wait_exit()
@@ -222,7 +304,7 @@ class Supervisor(threading.Thread):
 class _Stopper:
     """SIGINT first, SIGTERM after the grace period, SIGKILL after another one."""
 
-    def __init__(self, proc: subprocess.Popen[str], grace_s: float, ingestor: RunIngestor) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], grace_s: float, ingestor: RunIngestor) -> None:
         self.proc, self.grace_s, self.ingestor = proc, grace_s, ingestor
         self.signalled_at: float | None = None
         self.escalated: str | None = None
@@ -261,9 +343,20 @@ class _Stopper:
                 self.escalate()
 
 
-def _take(line: str, ingestor: RunIngestor, end: Ending) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temp file and rename; a failed write (a full disk) leaves no temp file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
     """Decode one stdout line, note how the attempt ends, and hand it to the ingestor."""
-    item = decode(line)
+    item = decode_bytes(line)
     if isinstance(item, RunFinished):
         end.finished = item
     elif isinstance(item, RunFailed):
@@ -273,11 +366,11 @@ def _take(line: str, ingestor: RunIngestor, end: Ending) -> None:
     ingestor.add(item)
 
 
-def _pump(stream: IO[str], sink: Callable[[str], None], at_end: Callable[[], None]) -> None:
+def _pump(stream: IO[bytes], sink: Callable[[bytes], None], at_end: Callable[[], None]) -> None:
     try:
         for line in stream:
             sink(line)
-    except ValueError:  # stream closed under us
+    except (ValueError, OSError):  # stream closed under us
         pass
     finally:
         at_end()

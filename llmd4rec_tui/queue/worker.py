@@ -13,7 +13,7 @@ import threading
 from types import FrameType
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from llmd4rec_tui.queue.claim import claim_next
 from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
@@ -62,7 +62,10 @@ class Worker:
         finally:
             for supervisor in self.supervisors:
                 supervisor.join()
-            worker_heartbeat(self.store, self.id, stopped=True)
+            try:
+                worker_heartbeat(self.store, self.id, stopped=True)
+            except SQLAlchemyError as exc:  # leaving anyway: the heartbeat simply ages out
+                log.warning("worker %s: could not record its stop: %s", self.id, exc)
         return self.started
 
     def _loop(self) -> None:
@@ -76,12 +79,18 @@ class Worker:
             self._wake.clear()
 
     def _tick(self) -> bool:
-        """One round of reaping, heartbeat and claiming; True when the worker should exit."""
+        """One round of reaping, heartbeat and claiming; True when the worker should exit.
+
+        Stopping is decided before any write, so a database that refuses writes (a full
+        disk) never keeps a stopping worker alive.
+        """
+        self.supervisors = [s for s in self.supervisors if s.is_alive()]
+        if self.stopping.is_set() and not self.supervisors:
+            return True
         reaped = reap_expired(self.store)
         if reaped:
             log.warning("worker %s: leases expired for runs %s", self.id, reaped)
         worker_heartbeat(self.store, self.id)
-        self.supervisors = [s for s in self.supervisors if s.is_alive()]
         queue_empty = False
         while not self.stopping.is_set() and len(self.supervisors) < self.settings.concurrency:
             claim = claim_next(self.store, self.id, self.settings.lease_s)

@@ -23,7 +23,7 @@ from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ActionDone, ReadFailed, RunsLoaded
 from llmd4rec_tui.screens.path_prompt import PathPrompt
 from llmd4rec_tui.screens.worker_process import start_worker
-from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.db import Store, StoreError
 from llmd4rec_tui.store.queries import list_workers, run_page
 from llmd4rec_tui.store.run_filter import SORT_COLUMNS, FilterError, RunFilter, RunSort
 from llmd4rec_tui.widgets.runs_table import RunsTable
@@ -296,7 +296,7 @@ class RunsScreen(Screen[None]):
         def write() -> None:
             try:
                 text = action(store)
-            except (QueueError, ConfigError) as exc:
+            except (QueueError, ConfigError, StoreError) as exc:  # StoreError: a read-only database
                 self.post_message(ActionDone(str(exc), error=True))
                 return
             self.post_message(ActionDone(text))

@@ -9,13 +9,14 @@ summary that disagrees with the rows it summarises.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from engine.protocol import (
     BadLine,
@@ -55,8 +56,11 @@ class RunIngestor:
         batch_size: int = 500,
         max_delay_s: float = 0.5,
         on_flush: Callable[[], None] | None = None,
+        owner: str | None = None,
     ) -> None:
         self.store, self.run_id, self.attempt = store, run_id, attempt
+        self.owner = owner  # the worker id the run must still belong to for a batch to be written
+        self.owned = True  # False once a flush found the run taken away
         self.batch_size, self.max_delay_s = batch_size, max_delay_s
         self._on_flush = on_flush
         self._events: list[dict[str, Any]] = []
@@ -99,7 +103,7 @@ class RunIngestor:
             self._event("bad_line", time.time(), payload)
             self.summary["bad_lines"] += 1
         else:
-            self._event(item.type, item.ts, _payload(item))
+            self._event(item.type, item.ts, json_safe(_payload(item)))
             self._apply(item)
         self.summary["events"] += 1
         urgent = not isinstance(item, BadLine) and item.type in FLUSH_AT_ONCE
@@ -108,7 +112,7 @@ class RunIngestor:
 
     def note(self, type_: str, payload: dict[str, Any]) -> None:
         """An event the worker itself records on the run (lost lease, stop request...)."""
-        self._event(type_, time.time(), payload)
+        self._event(type_, time.time(), json_safe(payload))
 
     @property
     def due(self) -> bool:
@@ -122,11 +126,15 @@ class RunIngestor:
 
     def _metric(self, event: Event, phase: str, model: str, split: str, values: dict[str, float], **at: Any) -> None:
         for key, value in values.items():
+            if not math.isfinite(value):
+                continue
             row = {"run_id": self.run_id, "round": at.get("round", 0), "phase": phase, "model": model, "split": split}
             row.update(key=key, epoch=at.get("epoch"), step=at.get("step"), value=float(value), ts=event.ts)
             self._metrics.append(row)
 
     def _histogram(self, kind: str, event: Weights | Params, epoch: int | None) -> None:
+        if not all(math.isfinite(v) for v in (event.mean, event.std, *event.edges)):
+            return  # a diverged distribution: its event keeps it, as text
         self._histograms.append(
             {
                 "run_id": self.run_id,
@@ -159,7 +167,7 @@ class RunIngestor:
             s.update(round=event.round, phase=event.phase, epoch=0, progress=0.0)
         elif isinstance(event, Step):
             s.update(round=event.round, phase=event.phase, epoch=event.epoch, progress=event.progress)
-            s["last_losses"] = dict(event.losses)
+            s["last_losses"] = json_safe(dict(event.losses))
             self._trail(event.losses)
             at = {"round": event.round, "epoch": event.epoch, "step": event.step}
             self._metric(event, event.phase, event.phase, "train", event.losses, **at)
@@ -170,7 +178,7 @@ class RunIngestor:
             self._metric(event, event.phase, event.phase, "valid_epoch", event.valid, **at)
         elif isinstance(event, Eval):
             self._metric(event, event.phase, event.model, event.split, event.metrics, round=event.round)
-            s["metrics"].setdefault(event.model, {})[event.split] = dict(event.metrics)
+            s["metrics"].setdefault(event.model, {})[event.split] = json_safe(dict(event.metrics))
             if event.split == "test":
                 self._headline(event.model, event.metrics)
         elif isinstance(event, Ranks):
@@ -185,24 +193,24 @@ class RunIngestor:
         elif isinstance(event, RoundEnd):
             s["round"] = event.round
             for model, metrics in event.metrics.items():
-                s["metrics"].setdefault(model, {})["test"] = dict(metrics)
+                s["metrics"].setdefault(model, {})["test"] = json_safe(dict(metrics))
                 self._headline(model, metrics)
         elif isinstance(event, RunFinished):
             s["progress"] = 1.0
             for model, metrics in event.metrics.items():
-                s["metrics"].setdefault(model, {})["test"] = dict(metrics)
+                s["metrics"].setdefault(model, {})["test"] = json_safe(dict(metrics))
                 self._headline(model, metrics)
 
     def _trail(self, losses: dict[str, float]) -> None:
         total = losses.get("total", next(iter(losses.values()), None))
-        if total is None:
+        if total is None or not math.isfinite(total):
             return
         trail = self.summary["loss_trail"]
         trail.append(float(total))
         del trail[:-LOSS_TRAIL]
 
     def _headline(self, model: str, metrics: dict[str, float]) -> None:
-        if model in ("crm", "llm") and HEADLINE in metrics:
+        if model in ("crm", "llm") and HEADLINE in metrics and math.isfinite(metrics[HEADLINE]):
             self.summary[f"{model}_ndcg10"] = float(metrics[HEADLINE])
 
     def flush(self) -> None:
@@ -212,6 +220,9 @@ class RunIngestor:
         summary = {k: v for k, v in self.summary.items()}
         summary["updated_at"] = datetime.now(UTC)
         with self.store.write() as session:
+            if not self._still_owned(session):
+                self._drop()
+                return
             connection = session.connection()  # Core executemany: no ORM bookkeeping per row
             for model, rows in ((EventRow, self._events), (Metric, self._metrics), (Histogram, self._histograms)):
                 if rows:
@@ -222,10 +233,21 @@ class RunIngestor:
                 session.execute(insert(UserRanks), [row])
             session.execute(update(RunSummary).where(RunSummary.run_id == self.run_id).values(**summary))
             self._write_run_updates(session)
-        self._events, self._metrics, self._histograms, self._ranks, self._run_updates = [], [], [], [], {}
-        self._oldest = None
+        self._drop()
         if self._on_flush is not None:
             self._on_flush()
+
+    def _still_owned(self, session: Any) -> bool:
+        """With an owner: the run is still running on it (row locked on PostgreSQL until commit)."""
+        if self.owner is None:
+            return True
+        query = select(Run.id).where(Run.id == self.run_id, Run.worker_id == self.owner, Run.status == "running")
+        self.owned = session.scalar(query.with_for_update()) is not None
+        return self.owned
+
+    def _drop(self) -> None:
+        self._events, self._metrics, self._histograms, self._ranks, self._run_updates = [], [], [], [], {}
+        self._oldest = None
 
     def _write_run_updates(self, session: Any) -> None:
         if not self._run_updates:
@@ -247,3 +269,14 @@ def _payload(event: Event) -> dict[str, Any]:
     if isinstance(event, Ranks):
         body = {k: v for k, v in body.items() if k not in ("users", "items", "ranks")} | {"users": len(event.users)}
     return body
+
+
+def json_safe(value: Any) -> Any:
+    """The value with non-finite floats as the text "nan", "inf" or "-inf" (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value

@@ -162,6 +162,16 @@ class UserRanks(Base):
     __table_args__ = (Index("ix_user_ranks_run", "run_id", "model", "split", "round"),)
 
 
+class StoreMeta(Base):
+    """Facts about the database itself, one row a key: its ``database_id`` (a uuid) names
+    its run directories, so two databases in one folder never share ``runs/<id>``."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class Worker(Base):
     """A live or departed worker process, with its heartbeat."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from llmd4rec_tui.store.attempts import attempt_history
 from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, UserRanks, Worker
 from llmd4rec_tui.store.records import (
     RUN_COLUMNS,
@@ -107,6 +108,7 @@ def get_run(session: Session, run_id: int) -> RunDetail | None:
         metrics=dict(row.metrics or {}),
         last_losses=dict(row.last_losses or {}),
         evals=tuple(MetricRecord.from_row(row) for row in evals),
+        history=attempt_history(session, run),
     )
 
 

@@ -203,6 +203,17 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt of a run as its events tell it: when it started and ended, and how."""
+
+    attempt: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    ended: str  # succeeded, failed (kind), cancelled, lost, or the run's status while it is the current one
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class RunDetail:
     """One run in full, for `runs show` and the Run screen: the listing line plus config,
     failure, reproducibility record and metrics."""
@@ -226,6 +237,7 @@ class RunDetail:
     metrics: dict[str, Any]  # model -> split -> metric -> value (latest)
     last_losses: dict[str, Any]
     evals: tuple[MetricRecord, ...] = field(default=())  # every eval metric, per round and phase
+    history: tuple[AttemptRecord, ...] = field(default=())  # every attempt, oldest first
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from llmd4rec_tui.store.db import IMMEDIATE, Store, StoreError, display_url
 SCRIPT_LOCATION = "llmd4rec_tui.store:migrations"
 #: The revision that matches databases created before migrations existed (plain create_all).
 BASELINE = "0001"
+#: The tables of the baseline: a database without alembic_version is adopted only if it has all of them.
+BASELINE_TABLES = frozenset({"runs", "run_summaries", "events", "metrics", "histograms", "workers"})
 _PG_MIGRATION_LOCK = 7_104_221
 
 
@@ -59,6 +61,30 @@ def _refuse_unknown(store: Store, current: frozenset[str]) -> None:
         )
 
 
+def refuse_foreign(connection: Connection, url: str) -> None:
+    """StoreError for a database that holds tables but is neither ours nor our pre-migration layout."""
+    tables = set(inspect(connection).get_table_names())
+    if not tables or "alembic_version" in tables or tables >= BASELINE_TABLES:
+        return
+    shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+    raise StoreError(
+        f"{display_url(url)} is not an llmd4rec database (it holds other tables: {shown}); "
+        "nothing was changed. Pass --db with a new file or an llmd4rec database"
+    )
+
+
+def require_head(connection: Connection, url: str) -> None:
+    """StoreError unless the database is at the newest revision (for one nothing can upgrade)."""
+    current = current_revisions(connection)
+    if current != head_revisions():
+        shown = ", ".join(sorted(current)) or "none"
+        raise StoreError(
+            f"{display_url(url)} is read-only and at schema revision {shown}, not this llmd4rec's "
+            f"{', '.join(sorted(head_revisions()))}; open it once where it can be written (or with a "
+            "matching llmd4rec) to read it"
+        )
+
+
 def upgrade_schema(store: Store) -> None:
     """Bring the database to the newest revision (creating it when empty)."""
     heads = head_revisions()
@@ -77,6 +103,8 @@ def upgrade_schema(store: Store) -> None:
             return
         config = alembic_config()
         config.attributes["connection"] = connection
-        if not current and "runs" in inspect(connection).get_table_names():
-            command.stamp(config, BASELINE)  # a database from before migrations: same tables as the baseline
+        if not current:
+            refuse_foreign(connection, store.url)  # PostgreSQL; a SQLite file was checked read-only before
+            if set(inspect(connection).get_table_names()) >= BASELINE_TABLES:
+                command.stamp(config, BASELINE)  # a database from before migrations: same tables as the baseline
         command.upgrade(config, "head")

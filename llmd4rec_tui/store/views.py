@@ -7,6 +7,7 @@ takes a Session framed by the caller and only reads.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.config import flatten
-from llmd4rec_tui.store.db import Store, StoreError, display_url
+from llmd4rec_tui.store.db import Store, StoreError, display_url, sqlite_file, sqlite_writable
 from llmd4rec_tui.store.models import Run, RunSummary
 from llmd4rec_tui.store.queries import resolved_config
 from llmd4rec_tui.store.run_filter import RunFilter
@@ -70,8 +71,11 @@ def run_ids_with_tag(session: Session, tag: str) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def open_for_reading(url: str) -> Store:
+def open_for_reading(url: str, read_only: bool = False) -> Store:
     """Open an existing llmd4rec database without creating or upgrading anything.
+
+    With read_only, a SQLite file is opened with mode=ro: not even its journal mode changes
+    (`runs import` reads its source so). A file this process cannot write is opened so too.
 
     Raises StoreError with a message a person can act on: the file is missing, it is not
     a database, it is not an llmd4rec database, or its schema is newer than this code.
@@ -80,7 +84,13 @@ def open_for_reading(url: str) -> Store:
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:") and not path.exists():
             raise StoreError(f"no database at {path}: add runs with `llmd4rec queue add CONFIG.toml` or pass --db PATH")
-    store = Store(url)
+    file = sqlite_file(url)
+    if file is not None and not read_only and file.exists():
+        try:
+            read_only = not sqlite_writable(file)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {display_url(url)}: {exc}") from exc
+    store = Store(url, read_only=read_only)
     try:
         with store.engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())

@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from llmd4rec_tui.cli import app
+from llmd4rec_tui.store.db import open_store
+from tests.fixtures.queued import read_run
 
 runner = CliRunner()
 PAPER = Path(__file__).resolve().parents[2] / "examples" / "configs" / "paper"
@@ -105,3 +107,18 @@ def test_paper_configs_queue_held(tmp_path: Path) -> None:
     assert sorted({r["name"] for r in runs}) == [
         f"{n} LLMD4Rec (Qwen1.5-0.5B)" for n in ("Beauty", "Sports", "Toys", "Yelp")
     ]
+
+
+def test_paper_configs_without_their_data_are_refused_unless_held(tmp_path: Path) -> None:
+    db = str(tmp_path / "runs.db")
+    beauty = PAPER / "beauty.toml"
+    code, out = _invoke("--db", db, "queue", "add", str(beauty))
+    assert code == 2 and "expected an existing file" in out and "nothing was added" in " ".join(out.split())
+    code, out = _invoke("--db", db, "queue", "add", str(beauty), "--hold", "--json")
+    assert code == 0, out
+    store = open_store(f"sqlite:///{db}")
+    try:
+        config = read_run(store, json.loads(out)["added"][0]).config
+    finally:
+        store.close()
+    assert config["data"]["path"] == str((PAPER.parents[2] / "data" / "paper" / "Beauty.txt").resolve())

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from llmd4rec_tui.cli import app
 from llmd4rec_tui.store.db import open_store
-from tests.queue.workers import CLI, fake_engine, run_worker
+from tests.queue.workers import CLI, fake_engine, run_dir_of, run_worker
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ def test_worker_command_runs_the_queue_with_the_engine_from_the_environment(db: 
         [*CLI, "--db", db, "worker", "--until-empty", "--poll", "0.1"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "runs" / "1" / "steps.log").exists()  # runs/ beside the SQLite file
+    assert (run_dir_of(tmp_path / "runs", 1) / "steps.log").exists()  # runs/ beside the SQLite file
     assert json.loads(cli(db, "runs", "show", "1", "--json")[1])["run"]["status"] == "succeeded"
 
 

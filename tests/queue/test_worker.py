@@ -11,7 +11,7 @@ from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.queue.worker import Worker
 from llmd4rec_tui.store.db import Store
 from tests.fixtures.queued import queue_runs, read_events, read_run
-from tests.queue.workers import fake_engine, run_worker, steps_done, wait_for
+from tests.queue.workers import fake_engine, run_dir_of, run_worker, steps_done, wait_for
 
 
 def test_runs_succeed_with_metrics_and_reproducibility_facts(store: Store, tmp_path: Path) -> None:
@@ -26,8 +26,8 @@ def test_runs_succeed_with_metrics_and_reproducibility_facts(store: Store, tmp_p
         assert env["seed"] == detail.run.seed and env["device"] == "cpu" and env["dataset_fingerprint"] == "f00d"
         assert set(env["versions"]) >= {"torch", "transformers", "peft"} and env["host"] and env["python"]
         assert detail.git_commit is not None and len(detail.git_commit) == 40 and detail.git_dirty is not None
-        assert detail.run_dir == str(tmp_path / str(run_id))
-        assert json.loads((tmp_path / str(run_id) / "config.json").read_text()) == detail.config
+        assert detail.run_dir == str(run_dir_of(tmp_path, run_id))
+        assert json.loads((run_dir_of(tmp_path, run_id) / "config.json").read_text()) == detail.config
 
 
 def test_an_engine_exception_is_failed_with_traceback_and_stderr_tail(store: Store, tmp_path: Path) -> None:

@@ -62,7 +62,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def run_dir_of(runs_dir: Path, run_id: int) -> Path:
+    """Where a worker with this runs folder keeps the run (runs/<db-name>-<uuid8>/<id>)."""
+    found = sorted(runs_dir.glob(f"*/{run_id}"))
+    assert len(found) <= 1, found
+    return found[0] if found else runs_dir / "not-started" / str(run_id)
+
+
 def steps_done(runs_dir: Path, run_id: int) -> list[int]:
     """The steps the fake engine executed for a run, across all its attempts."""
-    log = runs_dir / str(run_id) / "steps.log"
+    log = run_dir_of(runs_dir, run_id) / "steps.log"
     return [int(line) for line in log.read_text().split()] if log.exists() else []
