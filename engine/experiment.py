@@ -206,7 +206,10 @@ def run_experiment(
 
 
 def _resolved_round0(config: Config, device: torch.device, data: SequenceDataset) -> dict[str, str]:
-    from engine.backbones import resolve_dtype  # transformers: only for runs that reuse phases
+    """A CRM-only run's key ignores llm.*, so it need not import transformers to resolve the dtype."""
+    if not config.trains_llm:
+        return resolved_values(config, device.type, config.llm.dtype, data.fingerprint)
+    from engine.backbones import resolve_dtype
 
     return resolved_values(config, device.type, str(resolve_dtype(config.llm.dtype, device)), data.fingerprint)
 
