@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ cluster_app = typer.Typer(help="Place workers on a cluster (Slurm), watch them, 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     slurm = "slurm"
 
 

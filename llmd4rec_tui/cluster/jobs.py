@@ -34,8 +34,10 @@ class ClusterJobRecord:
 def record_jobs(store: Store, backend: str, array_id: str, job_ids: Sequence[str], options: dict[str, Any]) -> None:
     now = now_utc()
     with store.write() as session:
-        for job_id in job_ids:
-            session.add(ClusterJob(backend=backend, job_id=job_id, array_id=array_id, submitted_at=now, options=options))
+        session.add_all(
+            ClusterJob(backend=backend, job_id=job_id, array_id=array_id, submitted_at=now, options=options)
+            for job_id in job_ids
+        )
 
 
 def list_jobs(store: Store, include_cancelled: bool = True) -> list[ClusterJobRecord]:

@@ -95,7 +95,7 @@ def sbatch_script(spec: WorkerSpec, log_dir: Path) -> str:
         f'echo "$(date -u +%FT%TZ) job ${ENV_CLUSTER_JOB} (Slurm job $SLURM_JOB_ID) on $(hostname)"',
         f"{worker} &",
         "worker=$!",
-        'trap \'time_limit=1; kill -USR1 "$worker" 2>/dev/null\' USR1',
+        "trap 'time_limit=1; kill -USR1 \"$worker\" 2>/dev/null' USR1",
         "trap 'kill -TERM \"$worker\" 2>/dev/null' TERM",
         "while :; do",
         '  wait "$worker"',

@@ -25,7 +25,7 @@ FINISHED = RunFinished(metrics={})
         (Ending(130, cancelled=RunCancelled(), cancel_requested=True), "cancelled", "cancelled", "on request"),
         (Ending(-9, cancel_requested=True, escalated="SIGKILL"), "cancelled", "cancelled", "SIGKILL"),
         (Ending(130, cancelled=RunCancelled(), worker_stopping=True), "queued", None, "worker shutdown"),
-        (Ending(130, cancelled=RunCancelled(), worker_stopping=True, preempted=True), "queued", "preempted", "preempted"),
+        (Ending(130, cancelled=RunCancelled(), worker_stopping=True, preempted=True), "queued", "preempted", "its"),
         (Ending(-9, escalated="SIGKILL", worker_stopping=True, preempted=True), "queued", "preempted", "preempted"),
         (Ending(130, cancelled=RunCancelled()), "cancelled", "cancelled", "did not send"),
     ],
