@@ -104,7 +104,7 @@ def sbatch_script(spec: WorkerSpec, log_dir: Path) -> str:
         "done",
         f'if [ "$status" -eq {EXIT_PREEMPTED} ] && [ -n "${{time_limit:-}}" ]; then',
         '  echo "$(date -u +%FT%TZ) time limit near: requeueing this job"',
-        '  scontrol requeue "$SLURM_JOB_ID"',
+        f'  scontrol requeue "${ENV_CLUSTER_JOB}"  # this task only: $SLURM_JOB_ID may name the whole array',
         "fi",
         'exit "$status"',
     ]

@@ -113,7 +113,7 @@ def test_a_cancelled_job_requeues_its_run_and_another_worker_resumes_it(
 ) -> None:
     db_url, store = pg
     ids = queue_runs(store, 2)
-    jobs = _submit(db_url, tmp_path, 2, fake_engine("--steps", "40", "--sleep", "0.15"), "--until-empty")
+    jobs = _submit(db_url, tmp_path, 2, fake_engine("--steps", "30", "--sleep", "0.5"), "--until-empty")
     try:
         wait_for(lambda: all(len(steps_done(tmp_path, i)) >= 3 for i in ids), SLOW_START_S, "both runs to train")
         first = read_run(store, ids[0]).run
@@ -129,7 +129,7 @@ def test_a_cancelled_job_requeues_its_run_and_another_worker_resumes_it(
         wait_for(lambda: all(read_run(store, i).run.status == "succeeded" for i in ids), SLOW_START_S, "both runs")
         resumed = read_run(store, ids[0]).run
         assert resumed.worker_id != first.worker_id and resumed.attempts == 1
-        assert steps_done(tmp_path, ids[0]) == list(range(40))  # resumed after its last step, none twice
+        assert steps_done(tmp_path, ids[0]) == list(range(30))  # resumed after its last step, none twice
         stops = [e.payload["reason"] for e in read_events(store, ids[0], "stop")]
         assert stops in (["worker preempted"], [])  # [] when the engine had scancel's SIGTERM first
         assert [e.payload["resumed"] for e in read_events(store, ids[0], "run_started")] == [False, True]

@@ -77,7 +77,7 @@ def _job_script_with_worker(tmp_path: Path, worker_body: str) -> Path:
     line = next(line for line in script.splitlines() if line.endswith(" &") and "llmd4rec_tui" in line)
     script = script.replace(line, f"{worker} &")
     requeue_log = tmp_path / "requeued"
-    script = script.replace('scontrol requeue "$SLURM_JOB_ID"', f'echo "$SLURM_JOB_ID" > {requeue_log}')
+    script = script.replace('scontrol requeue "$LLMD4REC_CLUSTER_JOB"', f'echo "$LLMD4REC_CLUSTER_JOB" > {requeue_log}')
     path = tmp_path / "job.sh"
     path.write_text(script)
     return path
@@ -101,6 +101,8 @@ def test_the_script_forwards_signals_and_requeues_only_on_the_time_limit(
     assert proc.returncode == EXIT_PREEMPTED
     assert "job 41_1 (Slurm job 42)" in out
     assert (tmp_path / "requeued").exists() is requeued
+    if requeued:  # the task, not the array (whose id is also the first task's SLURM_JOB_ID)
+        assert (tmp_path / "requeued").read_text().strip() == "41_1"
 
 
 def test_squeue_output_parses_per_array_task() -> None:
