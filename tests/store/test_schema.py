@@ -118,13 +118,9 @@ def test_0005_adds_cluster_jobs_and_counts_no_preemptions_for_old_runs(db_url: s
 
     from llmd4rec_tui.store.schema import alembic_config
 
-    old = at_baseline(db_url)
-    config = alembic_config()
-    with old.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
-    old.close()
+    at_baseline(db_url, revision="0004").close()
     store = open_store(db_url)
+    config = alembic_config()
     assert "cluster_jobs" in inspect(store.engine).get_table_names()
     assert "cluster_job" in _columns(store, "workers")
     with store.engine.connect() as connection:
