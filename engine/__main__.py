@@ -1,8 +1,7 @@
 """``python -m engine run --config resolved.json --run-dir DIR [--resume]``.
 
-Exit codes: 0 finished, 1 failed (a run_failed event says why, with kind exception, oom
-or disk_full), 2 bad arguments or config, 130 cancelled (after a checkpoint and a
-run_cancelled event).
+Exit codes: engine/protocol.py's table (0 finished, 1 failed, 2 bad arguments or config,
+130 cancelled after a checkpoint).
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ from pathlib import Path
 from engine.config import Config, ConfigError, config_from_dict
 from engine.events import Emitter
 from engine.lease_watch import watch_lease
-from engine.protocol import RunCancelled, RunFailed
-
-EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+from engine.protocol import EXIT_CANCELLED, EXIT_FAILED, EXIT_FINISHED, EXIT_USAGE, RunCancelled, RunFailed
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -75,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         message = f"{type(exc).__name__}: {exc}"
         emitter.emit(RunFailed(message=message, traceback=traceback.format_exc(), kind=failure_kind(exc)))
         return EXIT_FAILED
-    return 0
+    return EXIT_FINISHED
 
 
 #: How allocators word running out of memory: CUDA, torch's CPU allocator, the C library.

@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 from engine.backbone_catalog import PACKAGE_SHA256, PACKAGED, converted_folder, default_cache_dir, is_converted
-
-EXIT_FAILED, EXIT_USAGE = 1, 2
+from engine.protocol import EXIT_FAILED, EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,15 @@ from typing import Any, ClassVar
 
 VERSION = 1
 
+#: How an engine process (``python -m engine run``) exits, and what a worker reads from it.
+EXIT_FINISHED = 0  # a run_finished event was sent
+EXIT_FAILED = 1  # a run_failed event says why (kind exception, oom or disk_full)
+EXIT_USAGE = 2  # bad arguments or config; stderr says which
+EXIT_CANCELLED = 130  # stopped on SIGINT/SIGTERM after a checkpoint and a run_cancelled event
+#: How a worker exits after it was preempted (SIGUSR1, or SIGTERM inside a cluster job) and put its
+#: runs back in the queue: EX_TEMPFAIL, so a job script can tell "requeue me" from "done".
+EXIT_PREEMPTED = 75
+
 Metrics = dict[str, float]
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from llmd4rec_tui.cli import compare_cmd, import_cmd, ranks_cmd, results_cmd  # noqa: F401  (they attach commands to runs_app)
+from llmd4rec_tui.cli.cluster_cmd import cluster_app
 from llmd4rec_tui.cli.common import State
 from llmd4rec_tui.cli.data_cmd import data_app
 from llmd4rec_tui.cli.models_cmd import models_app
@@ -31,6 +32,7 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(runs_app, name="runs")
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
+app.add_typer(cluster_app, name="cluster")
 app.command("worker")(worker)
 app.command("tui")(open_tui)
 

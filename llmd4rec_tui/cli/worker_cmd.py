@@ -10,9 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from engine.protocol import EXIT_PREEMPTED
 from llmd4rec_tui.cli.common import fail, state
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.queue.settings import (
+    ENV_CLUSTER_JOB,
     ENV_ENGINE_CMD,
     ENV_RUNS_DIR,
     WorkerSettings,
@@ -47,9 +49,24 @@ def worker(
         Path | None,
         typer.Option("--runs-dir", envvar=ENV_RUNS_DIR, help=r"Run directories \[default: runs/ beside the db]."),
     ] = None,
+    max_preemptions: Annotated[
+        int, typer.Option("--max-preemptions", help="A run preempted more often than this fails (kind preempted).")
+    ] = 20,
+    cluster_job: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-job",
+            envvar=ENV_CLUSTER_JOB,
+            help="The cluster job this worker runs in (set by `cluster submit`); SIGTERM then means preemption.",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every claim and lease event.")] = False,
 ) -> None:
-    """Run queued experiments: claim, start the engine, store its events, record the outcome."""
+    """Run queued experiments: claim, start the engine, store its events, record the outcome.
+
+    SIGUSR1 (or SIGTERM inside a cluster job) preempts the worker: its runs go back to the
+    queue to resume elsewhere, and it exits with code 75.
+    """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     try:
         settings = WorkerSettings(
@@ -62,6 +79,8 @@ def worker(
             grace_s=grace_s,
             engine_cmd=shlex.split(engine_cmd) if engine_cmd else default_engine_cmd(),
             runs_dir=runs_dir or default_runs_dir(state(ctx).db_url),
+            max_preemptions=max_preemptions,
+            cluster_job=cluster_job or None,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
@@ -74,4 +93,7 @@ def worker(
         started = runner.run()
     finally:
         store.close()
+    if runner.preempted.is_set():
+        err_console.print(f"worker {runner.id}: preempted after {len(started)} attempt(s)", highlight=False)
+        raise typer.Exit(EXIT_PREEMPTED)
     err_console.print(f"worker {runner.id}: stopped after {len(started)} attempt(s)", highlight=False)

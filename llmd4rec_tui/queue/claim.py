@@ -32,6 +32,7 @@ class ClaimedRun:
     seed: int
     run_dir: str
     last_checkpoint: str | None
+    preemptions: int = 0  # times this run went back to the queue because its worker was preempted
 
     @property
     def resume(self) -> bool:
@@ -69,7 +70,15 @@ def claim_next(store: Store, worker_id: str, lease_s: float) -> ClaimedRun | Non
             stderr_tail=None,
         )
         .returning(
-            Run.id, Run.name, Run.attempts, Run.config_json, Run.config_hash, Run.seed, Run.run_dir, Run.last_checkpoint
+            Run.id,
+            Run.name,
+            Run.attempts,
+            Run.config_json,
+            Run.config_hash,
+            Run.seed,
+            Run.run_dir,
+            Run.last_checkpoint,
+            Run.preemptions,
         )
         .execution_options(synchronize_session=False)
     )
@@ -77,5 +86,4 @@ def claim_next(store: Store, worker_id: str, lease_s: float) -> ClaimedRun | Non
         row = session.execute(statement).first()
     if row is None:
         return None
-    run_id, name, attempt, config_json, config_hash, seed, run_dir, last_checkpoint = row
-    return ClaimedRun(run_id, name, attempt, config_json, config_hash, seed, run_dir, last_checkpoint)
+    return ClaimedRun(*row)

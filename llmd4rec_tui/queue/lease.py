@@ -106,7 +106,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
-def register_worker(store: Store, worker_id: str, concurrency: int) -> None:
+def register_worker(store: Store, worker_id: str, concurrency: int, cluster_job: str | None = None) -> None:
     now = now_utc()
     with store.write() as session:
         session.add(
@@ -115,6 +115,7 @@ def register_worker(store: Store, worker_id: str, concurrency: int) -> None:
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 concurrency=concurrency,
+                cluster_job=cluster_job,
                 started_at=now,
                 heartbeat_at=now,
             )

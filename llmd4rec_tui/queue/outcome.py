@@ -5,7 +5,9 @@ SIGKILL while the cgroup's OOM-kill counter rose), disk_full (run_failed kind di
 or the worker could not write the run directory for lack of space), signal (killed by a
 signal), config (the engine refused the config, exit 2), cancelled, run_dir (another
 attempt's engine still holds the run directory, or it belongs to another database),
-worker (the supervisor itself failed; its engine was stopped), and lost (set by the reaper).
+worker (the supervisor itself failed; its engine was stopped), lost (set by the reaper), and
+preempted (the worker was preempted: SIGUSR1 before a cluster time limit, or SIGTERM from
+scancel; the run goes back to the queue, the attempt not counted, until its requeue limit).
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.protocol import RunCancelled, RunFailed, RunFinished
+from engine.protocol import EXIT_CANCELLED, EXIT_FINISHED, EXIT_USAGE, RunCancelled, RunFailed, RunFinished
 
-EXIT_USAGE, EXIT_CANCELLED = 2, 130
 CGROUP_EVENTS = Path("/sys/fs/cgroup/memory.events")
 
 
@@ -39,6 +40,7 @@ class Ending:
     cancelled: RunCancelled | None = None
     cancel_requested: bool = False  # a user asked for this run to be cancelled
     worker_stopping: bool = False  # the worker interrupted it to shut down
+    preempted: bool = False  # ... because the worker itself was preempted
     escalated: str | None = None  # "SIGTERM"/"SIGKILL" when the grace period ran out
     oom_killed: bool = False
     stderr_last_line: str = ""
@@ -59,11 +61,13 @@ def oom_kill_count() -> int | None:
 def classify(end: Ending) -> Outcome:
     rc = end.returncode
     stopped = end.cancelled is not None or rc == EXIT_CANCELLED or end.escalated is not None
-    if end.finished is not None and rc == 0:
+    if end.finished is not None and rc == EXIT_FINISHED:
         return Outcome("succeeded")
     if stopped and end.cancel_requested:
         how = f" (killed with {end.escalated} after the grace period)" if end.escalated else ""
         return Outcome("cancelled", "cancelled", f"cancelled on request{how}")
+    if stopped and end.worker_stopping and end.preempted:
+        return Outcome("queued", "preempted", "its worker was preempted; resumes from its checkpoint")
     if stopped and end.worker_stopping:
         return Outcome("queued", None, "interrupted by a worker shutdown; resumes from its checkpoint")
     if end.failed is not None:
@@ -77,9 +81,21 @@ def classify(end: Ending) -> Outcome:
         return Outcome("cancelled", "cancelled", "the engine stopped on a signal the worker did not send")
     if rc == EXIT_USAGE:
         return Outcome("failed", "config", f"engine refused the config (exit 2): {end.stderr_last_line}".strip())
-    if rc == 0:
+    if rc == EXIT_FINISHED:
         return Outcome("failed", "exception", "engine exited 0 without a run_finished event")
     return Outcome("failed", "exception", f"engine exited with code {rc} without a run_failed event")
+
+
+def preemption_limited(outcome: Outcome, preemptions: int, limit: int) -> Outcome:
+    """A run preempted more than ``limit`` times fails (kind preempted) instead of going back again."""
+    if outcome.failure_kind != "preempted" or preemptions + 1 <= limit:
+        return outcome
+    return Outcome(
+        "failed",
+        "preempted",
+        f"preempted {preemptions + 1} times, over the limit of {limit} (worker --max-preemptions); "
+        "give its jobs more time (cluster submit --time) or retry it",
+    )
 
 
 def write_failure(path: Path, exc: OSError) -> Outcome:

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 
 ENV_ENGINE_CMD = "LLMD4REC_ENGINE_CMD"
 ENV_RUNS_DIR = "LLMD4REC_RUNS_DIR"
+#: Set by a cluster job script (or Ray actor) for the worker inside it: SIGTERM then means preemption.
+ENV_CLUSTER_JOB = "LLMD4REC_CLUSTER_JOB"
 
 
 def default_engine_cmd() -> list[str]:
@@ -43,6 +45,8 @@ class WorkerSettings:
     engine_cmd: list[str] = field(default_factory=default_engine_cmd)
     runs_dir: Path = Path("runs")
     stderr_lines: int = 60  # kept as the run's stderr tail
+    max_preemptions: int = 20  # a run preempted more often than this fails (kind preempted)
+    cluster_job: str | None = None  # the Slurm job (array task) or Ray actor this worker runs in
 
     def __post_init__(self) -> None:
         checks = {
@@ -52,6 +56,7 @@ class WorkerSettings:
             "poll_s": self.poll_s > 0,
             "grace_s": self.grace_s >= 0,
             "engine_cmd": bool(self.engine_cmd),
+            "max_preemptions": self.max_preemptions >= 0,
         }
         for name, ok in checks.items():
             if not ok:

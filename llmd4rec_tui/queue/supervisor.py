@@ -1,11 +1,12 @@
 """One attempt of one run: start the engine, stream its events into the store, end it.
 
-A supervisor thread owns one engine subprocess. It reads the engine's stdout line by line
-as bytes (a reader thread feeds a queue; a line that is not UTF-8 costs one bad_line),
-ingests events in batches, renews the run's lease every heartbeat, watches for a cancel
-request, and on a stop sends SIGINT, then SIGTERM and SIGKILL once the grace period runs
-out. The engine runs in its own session, so a Ctrl-C meant for the worker never reaches
-it directly: the worker decides what a stop means.
+A supervisor thread owns one engine, started and stopped through the executor seam
+(queue/executor.py). It reads the engine's stdout line by line as bytes (a reader thread
+feeds a queue; a line that is not UTF-8 costs one bad_line), ingests events in batches,
+renews the run's lease every heartbeat, watches for a cancel request, and on a stop has
+the engine signalled (SIGINT, then SIGTERM and SIGKILL once the grace period runs out).
+The worker decides what a stop means: a shutdown or a preemption puts the run back in
+the queue without counting the attempt.
 Whatever goes wrong in the supervisor itself, the engine is stopped before the run is
 marked failed, so no engine ever trains unsupervised. The run directory is locked for
 the engine's lifetime (queue/run_dir.py), and the engine stops itself when its lease
@@ -19,15 +20,13 @@ import functools
 import logging
 import os
 import queue
-import signal
-import subprocess
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -35,8 +34,16 @@ from sqlalchemy.exc import OperationalError
 from engine.lease_watch import ENV_LEASE_FILE
 from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
+from llmd4rec_tui.queue.executor import EngineHandle, EngineProcess, Executor, LocalExecutor, pump_lines
 from llmd4rec_tui.queue.lease import renew_lease
-from llmd4rec_tui.queue.outcome import Ending, Outcome, classify, oom_kill_count, write_failure
+from llmd4rec_tui.queue.outcome import (
+    Ending,
+    Outcome,
+    classify,
+    oom_kill_count,
+    preemption_limited,
+    write_failure,
+)
 from llmd4rec_tui.queue.repro import capture
 from llmd4rec_tui.queue.run_dir import (
     LEASE_NAME,
@@ -69,14 +76,18 @@ class Supervisor(threading.Thread):
         worker_id: str,
         interrupt: threading.Event,
         on_exit: threading.Event | None = None,
+        preempt: threading.Event | None = None,
+        executor: Executor | None = None,
     ) -> None:
         super().__init__(name=f"run-{claim.id}", daemon=True)
         self.store, self.claim, self.settings, self.worker_id = store, claim, settings, worker_id
-        self.interrupt = interrupt
+        self.interrupt = interrupt  # the worker is stopping: stop the engine, put the run back
+        self.preempt = preempt or threading.Event()  # ... because the worker was preempted
         self.on_exit = on_exit
+        self.executor = executor or LocalExecutor()
         self.outcome: Outcome | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._stopper: _Stopper | None = None
+        self.proc: EngineProcess | None = None
+        self._stopper: EngineHandle | None = None
 
     @functools.cached_property
     def run_dir(self) -> Path:
@@ -129,7 +140,7 @@ class Supervisor(threading.Thread):
             return None
         return lock
 
-    def _start(self) -> subprocess.Popen[bytes] | None:
+    def _start(self) -> EngineProcess | None:
         config_path = self.run_dir / "config.json"
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +159,7 @@ class Supervisor(threading.Thread):
         finally:
             lock.release()  # the engine holds its own copy from here on
 
-    def _spawn(self, lock: RunDirLock, config_path: Path) -> subprocess.Popen[bytes] | None:
+    def _spawn(self, lock: RunDirLock, config_path: Path) -> EngineProcess | None:
         try:
             write_atomic(config_path, self.claim.config_json)
         except OSError as exc:
@@ -158,16 +169,9 @@ class Supervisor(threading.Thread):
         command = self._command(config_path)
         facts = capture(self.claim.seed, self.claim.config_hash)
         assert lock.fd is not None
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", ENV_LEASE_FILE: str(self.run_dir / LEASE_NAME)}
         try:
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                pass_fds=(lock.fd,),
-                env={**os.environ, "PYTHONUNBUFFERED": "1", ENV_LEASE_FILE: str(self.run_dir / LEASE_NAME)},
-            )
+            proc = self.executor.start(command, env, keep_fds=(lock.fd,))
         except OSError as exc:
             self._finish(Outcome("failed", "exception", f"cannot start the engine {command[0]!r}: {exc}"))
             return None
@@ -204,16 +208,18 @@ class Supervisor(threading.Thread):
             tail.append(raw[:STDERR_LINE_CHARS].decode("utf-8", errors="replace"))
 
         readers = [
-            threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(_EOF)), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, keep_stderr, lambda: None), daemon=True),
+            threading.Thread(target=pump_lines, args=(proc.stdout, lines.put, lambda: lines.put(_EOF)), daemon=True),
+            threading.Thread(target=pump_lines, args=(proc.stderr, keep_stderr, lambda: None), daemon=True),
         ]
         for reader in readers:
             reader.start()
         ingestor = RunIngestor(self.store, self.claim.id, self.claim.attempt, owner=self.worker_id)
         end = Ending(returncode=0)
-        stopper = self._stopper = _Stopper(proc, self.settings.grace_s, ingestor)
+        stopper = self._stopper = EngineHandle(proc, self.settings.grace_s, _noting_stop(ingestor))
         lease_held = self._stream(lines, ingestor, end, stopper)
         end.returncode = stopper.wait_exit()
+        if self.interrupt.is_set():  # the engine may have had the same signal first (scancel signals the job)
+            end.worker_stopping, end.preempted = True, self.preempt.is_set()
         for reader in readers:
             reader.join(timeout=5)
         ingestor.flush()
@@ -224,9 +230,10 @@ class Supervisor(threading.Thread):
         end.escalated = stopper.escalated
         end.oom_killed = oom_before is not None and oom_after is not None and oom_after > oom_before
         end.stderr_last_line = tail[-1].strip() if tail else ""
-        self._finish(classify(end), returncode=end.returncode, stderr_tail="".join(tail))
+        outcome = preemption_limited(classify(end), self.claim.preemptions, self.settings.max_preemptions)
+        self._finish(outcome, returncode=end.returncode, stderr_tail="".join(tail))
 
-    def _stream(self, lines: queue.Queue[Any], ingestor: RunIngestor, end: Ending, stopper: _Stopper) -> bool:
+    def _stream(self, lines: queue.Queue[Any], ingestor: RunIngestor, end: Ending, stopper: EngineHandle) -> bool:
         """Ingest until the engine closes stdout; False when the lease was lost meanwhile."""
         now = time.monotonic()
         next_beat, next_cancel_check = now + self.settings.heartbeat_s, now + CANCEL_POLL_S
@@ -265,8 +272,8 @@ class Supervisor(threading.Thread):
             if end.cancel_requested:
                 stopper.stop("cancel requested")
             elif self.interrupt.is_set():
-                end.worker_stopping = True
-                stopper.stop("worker stopping")
+                end.worker_stopping, end.preempted = True, self.preempt.is_set()
+                stopper.stop("worker preempted" if end.preempted else "worker stopping")
             stopper.escalate()
 
     def _cancel_requested(self) -> bool:
@@ -292,6 +299,8 @@ class Supervisor(threading.Thread):
         }
         if requeue:  # a worker shutdown is not the run's fault: the attempt does not count
             values.update(attempts=Run.attempts - 1, worker_id=None)
+        if outcome.failure_kind == "preempted":
+            values.update(preemptions=Run.preemptions + 1)
         with self.store.write() as session:
             session.execute(
                 update(Run)
@@ -301,46 +310,9 @@ class Supervisor(threading.Thread):
             )
 
 
-class _Stopper:
-    """SIGINT first, SIGTERM after the grace period, SIGKILL after another one."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], grace_s: float, ingestor: RunIngestor) -> None:
-        self.proc, self.grace_s, self.ingestor = proc, grace_s, ingestor
-        self.signalled_at: float | None = None
-        self.escalated: str | None = None
-
-    def stop(self, reason: str) -> None:
-        if self.signalled_at is not None or self.proc.poll() is not None:
-            return
-        self.ingestor.note("stop", {"reason": reason, "signal": "SIGINT"})
-        self._send(signal.SIGINT)
-        self.signalled_at = time.monotonic()
-
-    def escalate(self) -> None:
-        if self.signalled_at is None or self.proc.poll() is not None:
-            return
-        waited = time.monotonic() - self.signalled_at
-        if waited > 2 * self.grace_s and self.escalated != "SIGKILL":
-            self.escalated = "SIGKILL"
-            self._send(signal.SIGKILL)
-        elif waited > self.grace_s and self.escalated is None:
-            self.escalated = "SIGTERM"
-            self._send(signal.SIGTERM)
-
-    def _send(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(sig)
-
-    def wait_exit(self) -> int:
-        """The engine closed stdout; wait for it to exit, stopping it if it lingers past the grace."""
-        closed_at = time.monotonic()
-        while True:
-            try:
-                return self.proc.wait(timeout=0.2)
-            except subprocess.TimeoutExpired:
-                if self.signalled_at is None and time.monotonic() - closed_at > self.grace_s:
-                    self.stop("stdout closed but the engine did not exit")
-                self.escalate()
+def _noting_stop(ingestor: RunIngestor) -> Callable[[str, str], None]:
+    """The run's events record each stop the worker asks for, with its reason and signal."""
+    return lambda reason, sig: ingestor.note("stop", {"reason": reason, "signal": sig})
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -364,13 +336,3 @@ def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
     elif isinstance(item, RunCancelled):
         end.cancelled = item
     ingestor.add(item)
-
-
-def _pump(stream: IO[bytes], sink: Callable[[bytes], None], at_end: Callable[[], None]) -> None:
-    try:
-        for line in stream:
-            sink(line)
-    except (ValueError, OSError):  # stream closed under us
-        pass
-    finally:
-        at_end()

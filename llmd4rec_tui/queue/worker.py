@@ -3,6 +3,11 @@
 Stopping: the first SIGINT/SIGTERM stops claiming; without --drain it also interrupts the
 running engines gracefully, and their runs go back to the queue to resume elsewhere. With
 --drain they finish first; a second signal interrupts them anyway.
+
+Preemption: SIGUSR1 (what a Slurm job gets before its time limit), or SIGTERM for a
+worker inside a cluster job (what scancel and a preempting scheduler send), stops the
+engines at once whatever --drain says; their runs go back to the queue as `preempted`,
+the attempt not counted, and resume after their last checkpoint on any worker.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from llmd4rec_tui.queue.claim import claim_next
+from llmd4rec_tui.queue.executor import Executor, LocalExecutor
 from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.queue.supervisor import Supervisor
@@ -26,11 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, store: Store, settings: WorkerSettings, worker_id: str | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: WorkerSettings, worker_id: str | None = None, executor: Executor | None = None
+    ) -> None:
         self.store, self.settings = store, settings
         self.id = worker_id or new_worker_id()
+        self.executor = executor or LocalExecutor()
         self.stopping = threading.Event()  # claim nothing more
         self.interrupt = threading.Event()  # stop the running engines too
+        self.preempted = threading.Event()  # ... because this worker is being preempted
         self._wake = threading.Event()
         self._signals = 0
         self.supervisors: list[Supervisor] = []
@@ -43,17 +53,30 @@ class Worker:
             self.interrupt.set()
         self._wake.set()
 
+    def request_preempt(self) -> None:
+        """Stop claiming, stop the engines now (--drain or not), and put their runs back as preempted."""
+        self.preempted.set()
+        self.stopping.set()
+        self.interrupt.set()
+        self._wake.set()
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        log.warning("worker %s: %s received, stopping", self.id, signal.Signals(signum).name)
-        self.request_stop()
+        preempt = signum == signal.SIGUSR1 or (signum == signal.SIGTERM and self.settings.cluster_job is not None)
+        what = "preempted" if preempt else "stopping"
+        log.warning("worker %s: %s received, %s", self.id, signal.Signals(signum).name, what)
+        if preempt:
+            self.request_preempt()
+        else:
+            self.request_stop()
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGUSR1, self._on_signal)
 
     def run(self) -> list[int]:
         """Work until stopped (or, with until_empty, until there is nothing left); the run ids claimed."""
-        register_worker(self.store, self.id, self.settings.concurrency)
+        register_worker(self.store, self.id, self.settings.concurrency, self.settings.cluster_job)
         try:
             self._loop()
         except BaseException:
@@ -98,7 +121,9 @@ class Worker:
                 queue_empty = True
                 break
             log.info("worker %s: claimed run %s (attempt %s)", self.id, claim.id, claim.attempt)
-            supervisor = Supervisor(self.store, claim, self.settings, self.id, self.interrupt, self._wake)
+            supervisor = Supervisor(
+                self.store, claim, self.settings, self.id, self.interrupt, self._wake, self.preempted, self.executor
+            )
             supervisor.start()
             self.supervisors.append(supervisor)
             self.started.append(claim.id)

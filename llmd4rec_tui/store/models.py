@@ -38,6 +38,7 @@ class Run(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    preemptions: Mapped[int] = mapped_column(Integer, default=0)  # back in the queue because its worker was preempted
 
     # the current or last attempt
     worker_id: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -184,3 +185,22 @@ class Worker(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    cluster_job: Mapped[str | None] = mapped_column(String(64), default=None, index=True)  # ClusterJob.job_id
+
+
+class ClusterJob(Base):
+    """One worker placed on a cluster (a Slurm array task, a Ray actor) by `cluster submit`.
+
+    The scheduler's state is never stored: `cluster status` asks the scheduler each time and
+    shows it beside the heartbeat of the worker that registered with this ``job_id``.
+    """
+
+    __tablename__ = "cluster_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    backend: Mapped[str] = mapped_column(String(16))  # slurm or ray
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)  # "<array>_<task>" on Slurm
+    array_id: Mapped[str] = mapped_column(String(64), index=True)  # what scancel takes for the whole set
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what was asked for: gpus, time, partition...

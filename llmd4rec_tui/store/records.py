@@ -261,6 +261,7 @@ class WorkerRecord:
     heartbeat_at: datetime
     stopped_at: datetime | None
     running: int
+    cluster_job: str | None = None  # the Slurm job or Ray actor it runs in (cluster submit)
 
     def heartbeat_age_s(self, now: datetime) -> float:
         return max(0.0, (now - self.heartbeat_at).total_seconds())
@@ -276,6 +277,7 @@ class WorkerRecord:
             heartbeat_at=utc(worker.heartbeat_at),
             stopped_at=utc(worker.stopped_at),
             running=running,
+            cluster_job=worker.cluster_job,
         )
 
 

@@ -9,13 +9,13 @@ from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.schema import alembic_config
 
 
-def at_baseline(url: str) -> Store:
-    """Schema revision 0001 (no last_checkpoint column), one succeeded run (id 1) in it."""
+def at_baseline(url: str, revision: str = "0001") -> Store:
+    """Schema revision 0001 (no last_checkpoint column), or a later one, one succeeded run (id 1) in it."""
     store = Store(url)
     config = alembic_config()
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
     with store.engine.begin() as connection:
         connection.execute(
             text(

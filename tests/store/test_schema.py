@@ -111,3 +111,23 @@ def test_processes_opening_a_fresh_database_together_migrate_it_once(db_url: str
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     store.close()
+
+
+def test_0005_adds_cluster_jobs_and_counts_no_preemptions_for_old_runs(db_url: str) -> None:
+    from alembic import command
+
+    from llmd4rec_tui.store.schema import alembic_config
+
+    at_baseline(db_url, revision="0004").close()
+    store = open_store(db_url)
+    config = alembic_config()
+    assert "cluster_jobs" in inspect(store.engine).get_table_names()
+    assert "cluster_job" in _columns(store, "workers")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT name, preemptions FROM runs")).all() == [("old", 0)]
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert "cluster_jobs" not in inspect(store.engine).get_table_names()
+    assert "preemptions" not in _columns(store, "runs")
+    store.close()
