@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from llmd4rec_tui.cli import compare_cmd, import_cmd, ranks_cmd, results_cmd  # noqa: F401  (they attach commands to runs_app)
+from llmd4rec_tui.cli import (  # noqa: F401  (they attach commands to runs_app)
+    compare_cmd,
+    import_cmd,
+    plot_cmd,
+    ranks_cmd,
+    results_cmd,
+)
 from llmd4rec_tui.cli.common import State
 from llmd4rec_tui.cli.data_cmd import data_app
 from llmd4rec_tui.cli.models_cmd import models_app

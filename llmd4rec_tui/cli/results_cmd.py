@@ -25,6 +25,7 @@ from llmd4rec_tui.results import (
     gain_cell,
     gain_test_cells,
     phases_cell,
+    row_label,
     seeds_label,
     significance_note,
 )
@@ -40,8 +41,7 @@ def _render(tables: list[ResultsTable]) -> None:
         for metric in METRICS:
             grid.add_column(metric.upper(), justify="right", no_wrap=True)
         for row in table.rows:
-            label = row.method + (f" [{row.variant}]" if row.variant else "")
-            grid.add_row(label, str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
+            grid.add_row(row_label(row), str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
         print_wide(grid)
         if table.gains:
             gains = Table(
