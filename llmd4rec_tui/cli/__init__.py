@@ -22,6 +22,7 @@ from llmd4rec_tui.cli.data_cmd import data_app
 from llmd4rec_tui.cli.models_cmd import models_app
 from llmd4rec_tui.cli.queue_cmd import queue_app
 from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.search_cmd import search_app
 from llmd4rec_tui.cli.tui_cmd import open_tui
 from llmd4rec_tui.cli.worker_cmd import worker
 from llmd4rec_tui.settings import ENV_DB
@@ -37,6 +38,7 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(runs_app, name="runs")
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
+app.add_typer(search_app, name="search")
 app.command("worker")(worker)
 app.command("tui")(open_tui)
 
