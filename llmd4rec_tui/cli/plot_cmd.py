@@ -9,7 +9,7 @@ import typer
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, out_console
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import chosen_runs
+from llmd4rec_tui.cli.selection import reported_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.figures.data import FigureError
 from llmd4rec_tui.figures.style import COLUMN_WIDTH_IN, image_format
@@ -58,11 +58,7 @@ def plot(
     store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
-            runs = chosen_runs(session, ids, tag)
-            if not include_unfinished:
-                runs = [r for r in runs if r.status == "succeeded"]
-            if not runs:
-                raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+            runs = reported_runs(session, ids, tag, include_unfinished)
             source = figure_source(session, runs, split, METRICS, kind)
     finally:
         store.close()

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import chosen_runs
+from llmd4rec_tui.cli.selection import reported_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
 from llmd4rec_tui.results import (
@@ -98,11 +98,7 @@ def results(
     store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
-            runs = chosen_runs(session, ids, tag)
-            if not include_unfinished:
-                runs = [r for r in runs if r.status == "succeeded"]
-            if not runs:
-                raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+            runs = reported_runs(session, ids, tag, include_unfinished)
             rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
             ranks = final_test_ranks(session, [r.id for r in runs])
             epochs = phase_epochs(session, [r.id for r in runs])

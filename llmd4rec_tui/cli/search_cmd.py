@@ -44,6 +44,19 @@ def _study_json(record: Any) -> dict[str, Any]:
     }
 
 
+def _read(ctx: typer.Context, name: str) -> Any:
+    """The study as it stands (a StudyRecord); an unknown name is an exit 2 naming the studies there are."""
+    from llmd4rec_tui.search.coordinator import read_study
+
+    store = open_cli_store(ctx, for_reading=True)
+    try:
+        return read_study(store, name)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        store.close()
+
+
 @search_app.command("start")
 def start(
     ctx: typer.Context,
@@ -104,15 +117,7 @@ def run(
 @search_app.command("show")
 def show(ctx: typer.Context, name: StudyArg, as_json: JsonOpt = False) -> None:
     """Trials, their parameters, per-round validation values and states, and the best trial."""
-    from llmd4rec_tui.search.coordinator import read_study
-
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        record = read_study(store, name)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    record = _read(ctx, name)
     if as_json:
         print(json.dumps(_study_json(record), indent=2))
         return
@@ -148,17 +153,9 @@ def best(
     config_out: Annotated[Path, typer.Option("--config-out", help="Write the best trial's config here.")],
 ) -> None:
     """Write the best trial's config (its final seeds as a sweep, a tag of its own) for the seeded rerun on test."""
-    from llmd4rec_tui.search.coordinator import read_study
-
     if not config_out.parent.is_dir():
         raise fail(f"--config-out {config_out}: its folder {config_out.parent} does not exist")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        record = read_study(store, name)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    record = _read(ctx, name)
     chosen = record.best
     if chosen is None:
         raise fail(f"study {name!r} has no completed trial yet")

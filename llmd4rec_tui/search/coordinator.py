@@ -66,10 +66,12 @@ class StudyRecord:
         return len(closed) >= self.spec.n_trials and not any(t.state in ("RUNNING", "WAITING") for t in self.trials)
 
 
-def _sampler(spec: StudySpec) -> Any:
+def _sampler(spec: StudySpec, trials_so_far: int = 0) -> Any:
+    """TPE seeded by the study's seed and the trials made so far: a coordinator started again
+    (a new process, a new sampler) must not draw the parameters of the first trials again."""
     import optuna
 
-    return optuna.samplers.TPESampler(seed=spec.sampler_seed, n_startup_trials=min(4, spec.n_trials))
+    return optuna.samplers.TPESampler(seed=spec.sampler_seed + trials_so_far, n_startup_trials=min(4, spec.n_trials))
 
 
 def _pruner(spec: StudySpec) -> Any:
@@ -135,7 +137,8 @@ def load_study(store: Store, name: str) -> tuple[optuna.Study, StudySpec]:
     import optuna
 
     storage, spec = load_spec(store, name)
-    return optuna.load_study(study_name=name, storage=storage, sampler=_sampler(spec), pruner=_pruner(spec)), spec
+    made = len(storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False))
+    return optuna.load_study(study_name=name, storage=storage, sampler=_sampler(spec, made), pruner=_pruner(spec)), spec
 
 
 def read_study(store: Store, name: str) -> StudyRecord:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,9 @@ def test_bad_choices_exit_2_naming_the_problem(
     db, _ = figures_db
     result = runner.invoke(app, ["--db", db, "runs", "plot", *args], catch_exceptions=False)
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_the_cli_and_the_tui_start_without_matplotlib_or_optuna() -> None:
+    code = "import sys, llmd4rec_tui.app, llmd4rec_tui.cli; print(sorted({'matplotlib', 'optuna'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -80,3 +80,20 @@ def test_a_study_completes_prunes_and_survives_a_killed_coordinator(tmp_path: Pa
     # seed 0 is trial 1's config: --force reruns it under the final tag, apart from the search
     again = runner.invoke(app, ["--db", db, "queue", "add", str(tmp_path / "best.toml"), "--force", "--json"])
     assert again.exit_code == 0 and '"added": [5, 6, 7]' in again.stdout, again.output
+
+
+def test_a_trial_takes_a_run_of_its_config_already_queued_or_done(tmp_path: Path) -> None:
+    """As `queue add --skip-done` does for a sweep: the default config's run is not run twice."""
+    from engine.config import config_to_toml
+    from llmd4rec_tui.queue.enqueue import PendingRun, add_runs
+    from llmd4rec_tui.search.coordinator import Coordinator, create_study
+    from llmd4rec_tui.search.study_file import load_study
+
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    spec = load_study(write_study(tmp_path, parallelism=2))
+    done = spec.trial_config({"distill.t1": 2.0}, 0, 99)  # other name and tags, same config
+    (existing,) = add_runs(store, [PendingRun(tmp_path / "base.toml", done, config_to_toml(done))]).added
+    create_study(store, spec)
+    record = Coordinator(store, "fake").step()
+    store.close()
+    assert [t.run_ids for t in record.trials] == [(existing,), (existing + 1,)]
