@@ -36,7 +36,7 @@ def test_the_smoke_study_completes_through_a_real_worker(tmp_path: Path) -> None
         stderr=subprocess.PIPE,
     )
     try:
-        followed = llmd4rec("search", "run", "smoke", "--poll", "0.5", timeout=1200)
+        followed = llmd4rec("search", "run", "smoke", "--poll", "0.5", timeout=1800)
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(timeout=60)
