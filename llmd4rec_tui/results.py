@@ -203,7 +203,7 @@ def _relative(row: MethodRow, base: MethodRow, ranks: UserRanks, fair: bool = Fa
         ours, theirs = mean(row, metric), mean(base, metric)
         if ours is not None and theirs is not None and theirs > 0:
             relative[metric] = (ours - theirs) / theirs
-    return Gain(_label(row), _label(base), relative, seeds, _tests(row, base, seeds, ranks), fair)
+    return Gain(row_label(row), row_label(base), relative, seeds, _tests(row, base, seeds, ranks), fair)
 
 
 def _tests(row: MethodRow, base: MethodRow, seeds: tuple[int, ...], ranks: UserRanks) -> dict[str, PairedTest]:
@@ -348,7 +348,7 @@ def _convergence(rows: list[MethodRow], runs: list[CompareInput], epochs: PhaseE
             if phases:
                 config = by_id[run_id].config
                 cap = int(config.get(f"train.{row.model}_epochs") or 0)
-                out.append(Convergence(_label(row), by_id[run_id].seed, run_id, cap, tuple(phases)))
+                out.append(Convergence(row_label(row), by_id[run_id].seed, run_id, cap, tuple(phases)))
     return out
 
 
@@ -385,7 +385,7 @@ def best_means(table: ResultsTable) -> dict[str, float]:
 # ---- exports -----------------------------------------------------------------------------
 
 
-def _label(row: MethodRow) -> str:
+def row_label(row: MethodRow) -> str:
     return row.method + (f" [{row.variant}]" if row.variant else "")
 
 
@@ -400,7 +400,7 @@ def to_markdown(tables: list[ResultsTable]) -> str:
         out.append("| method | runs | " + " | ".join(m.upper() for m in METRICS) + " |")
         out.append("|---|---|" + "---:|" * len(METRICS))
         for row in table.rows:
-            out.append(f"| {_label(row)} | {len(row.run_ids)} | " + " | ".join(_cells(row)) + " |")
+            out.append(f"| {row_label(row)} | {len(row.run_ids)} | " + " | ".join(_cells(row)) + " |")
         if table.gains:
             heads = [*METRICS, *GAIN_TEST_COLUMNS]
             out.append("\n| relative gain | over | seeds | " + " | ".join(heads) + " |")
@@ -465,7 +465,7 @@ def to_latex(tables: list[ResultsTable]) -> str:
                 cell = _latex_escape(format_stat(row.stats.get(m), pm=" ± ")).replace(" ± ", r" $\pm$ ")
                 is_best = m in row.stats and best[m] is not None and row.stats[m].mean == best[m]
                 cells.append(r"\textbf{" + cell + "}" if is_best else cell)
-            out.append(_latex_escape(_label(row)) + " & " + " & ".join(cells) + r" \\")
+            out.append(_latex_escape(row_label(row)) + " & " + " & ".join(cells) + r" \\")
         out.append(r"\bottomrule")
         out.append(r"\end{tabular}")
         if table.gains:

@@ -10,13 +10,20 @@ from typing import Annotated
 
 import typer
 
-from llmd4rec_tui.cli import compare_cmd, import_cmd, ranks_cmd, results_cmd  # noqa: F401  (they attach commands to runs_app)
+from llmd4rec_tui.cli import (  # noqa: F401  (they attach commands to runs_app)
+    compare_cmd,
+    import_cmd,
+    plot_cmd,
+    ranks_cmd,
+    results_cmd,
+)
 from llmd4rec_tui.cli.cluster_cmd import cluster_app
 from llmd4rec_tui.cli.common import State
 from llmd4rec_tui.cli.data_cmd import data_app
 from llmd4rec_tui.cli.models_cmd import models_app
 from llmd4rec_tui.cli.queue_cmd import queue_app
 from llmd4rec_tui.cli.runs_cmd import runs_app
+from llmd4rec_tui.cli.search_cmd import search_app
 from llmd4rec_tui.cli.tui_cmd import open_tui
 from llmd4rec_tui.cli.worker_cmd import worker
 from llmd4rec_tui.settings import ENV_DB
@@ -33,6 +40,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(search_app, name="search")
 app.command("worker")(worker)
 app.command("tui")(open_tui)
 

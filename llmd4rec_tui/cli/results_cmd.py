@@ -10,7 +10,7 @@ from rich.table import Table
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import chosen_runs
+from llmd4rec_tui.cli.selection import reported_runs
 from llmd4rec_tui.cli.stores import open_cli_store
 from llmd4rec_tui.compare import format_stat
 from llmd4rec_tui.results import (
@@ -25,6 +25,7 @@ from llmd4rec_tui.results import (
     gain_cell,
     gain_test_cells,
     phases_cell,
+    row_label,
     seeds_label,
     significance_note,
 )
@@ -40,8 +41,7 @@ def _render(tables: list[ResultsTable]) -> None:
         for metric in METRICS:
             grid.add_column(metric.upper(), justify="right", no_wrap=True)
         for row in table.rows:
-            label = row.method + (f" [{row.variant}]" if row.variant else "")
-            grid.add_row(label, str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
+            grid.add_row(row_label(row), str(len(row.run_ids)), *(format_stat(row.stats.get(m)) for m in METRICS))
         print_wide(grid)
         if table.gains:
             gains = Table(
@@ -98,11 +98,7 @@ def results(
     store = open_cli_store(ctx, for_reading=True)
     try:
         with store.session() as session:
-            runs = chosen_runs(session, ids, tag)
-            if not include_unfinished:
-                runs = [r for r in runs if r.status == "succeeded"]
-            if not runs:
-                raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+            runs = reported_runs(session, ids, tag, include_unfinished)
             rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
             ranks = final_test_ranks(session, [r.id for r in runs])
             epochs = phase_epochs(session, [r.id for r in runs])

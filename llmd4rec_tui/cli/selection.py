@@ -24,3 +24,15 @@ def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str]
         return list(compare_inputs(session, chosen))
     except KeyError as exc:
         raise fail(str(exc.args[0])) from exc
+
+
+def reported_runs(
+    session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None, include_unfinished: bool
+) -> list[CompareInput]:
+    """The chosen runs that have succeeded (all of them with include_unfinished); none is an exit 2."""
+    runs = chosen_runs(session, ids, tags)
+    if not include_unfinished:
+        runs = [r for r in runs if r.status == "succeeded"]
+    if not runs:
+        raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+    return runs

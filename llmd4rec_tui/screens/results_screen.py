@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Input, Static
 from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
+from llmd4rec_tui.screens.figure_export import write_figure
 from llmd4rec_tui.screens.messages import ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.store.db import Store
@@ -115,6 +116,7 @@ class ResultsScreen(PollingScreen):
         Binding("l", "export('latex')", "LaTeX"),
         Binding("c", "export('csv')", "CSV"),
         Binding("j", "export('json')", "JSON"),
+        Binding("f", "figure", "Figure", show=False),  # in the help and the palette, not the footer
     ]
 
     def __init__(self, context: AppContext, source: ResultsSource, include_unfinished: bool = False) -> None:
@@ -229,3 +231,18 @@ class ResultsScreen(PollingScreen):
             return
         path = export_path(self.context.export_dir, self.source, loaded.run_ids, fmt)
         write_export(self, path, EXPORTERS[fmt](loaded.tables))
+
+    def action_figure(self) -> None:
+        """The round curve of the runs in the tables, as `runs plot rounds` draws it."""
+        loaded = self.loaded
+        if loaded is None or not loaded.run_ids:
+            self.notify("no figure: no runs in this selection", severity="warning")
+            return
+        path = export_path(self.context.export_dir, self.source, loaded.run_ids, "csv")
+        write_figure(
+            self,
+            self.context.store,
+            "rounds",
+            loaded.run_ids,
+            path.with_name("rounds-" + path.stem.removeprefix("results-") + ".png"),
+        )

@@ -12,6 +12,7 @@ from textual.containers import Grid
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from llmd4rec_tui.screens.context import AppContext
+from llmd4rec_tui.screens.figure_export import write_figure
 from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
 from llmd4rec_tui.screens.polling import PollingScreen
 from llmd4rec_tui.screens.run_timeline import RunTimeline
@@ -48,6 +49,7 @@ class RunScreen(PollingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         *(Binding(str(i + 1), f"show_tab('{tab}')", tab.title(), show=False) for i, tab in enumerate(TABS)),
+        Binding("f", "figure", "Figure", show=False),  # in the help and the palette, not the footer
     ]
 
     def __init__(self, context: AppContext, run_id: int) -> None:
@@ -88,6 +90,11 @@ class RunScreen(PollingScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_AT, "-wide")
+
+    def action_figure(self) -> None:
+        """The run's losses, as `runs plot losses ID` draws them."""
+        path = self.context.export_dir / f"losses-run-{self.run_id}.png"
+        write_figure(self, self.context.store, "losses", [self.run_id], path)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -16,10 +16,11 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.store.attempts import attempt_history
-from llmd4rec_tui.store.models import EventRow, Metric, Run, RunSummary, UserRanks, Worker
+from llmd4rec_tui.store.models import EventRow, Histogram, Metric, Run, RunSummary, UserRanks, Worker
 from llmd4rec_tui.store.records import (
     RUN_COLUMNS,
     EventRecord,
+    HistogramRecord,
     MetricRecord,
     RanksRecord,
     RunDetail,
@@ -117,6 +118,12 @@ def run_metrics(session: Session, run_id: int, split: str | None = None) -> list
     if split is not None:
         query = query.where(Metric.split == split)
     return [MetricRecord.from_row(row) for row in session.scalars(query.order_by(Metric.id))]
+
+
+def run_histograms(session: Session, run_ids: Sequence[int], kind: str = "weights") -> list[HistogramRecord]:
+    """The stored distributions of these runs, in the order they were written."""
+    query = select(Histogram).where(Histogram.run_id.in_(list(run_ids)), Histogram.kind == kind)
+    return [HistogramRecord.from_row(row) for row in session.scalars(query.order_by(Histogram.id))]
 
 
 def run_ranks(

@@ -15,7 +15,7 @@ from typing import Any, overload
 
 from sqlalchemy import Row
 
-from llmd4rec_tui.store.models import Metric, Run, RunSummary, UserRanks, Worker
+from llmd4rec_tui.store.models import Histogram, Metric, Run, RunSummary, UserRanks, Worker
 
 ACTIVE_STATUSES = ("queued", "held", "running")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled", "lost")
@@ -170,6 +170,26 @@ class MetricRecord:
     @classmethod
     def from_row(cls, row: Metric) -> MetricRecord:
         return cls(row.round, row.phase, row.model, row.split, row.key, row.epoch, row.step, row.value)
+
+
+@dataclass(frozen=True)
+class HistogramRecord:
+    """One stored distribution: w1/w2 of an epoch (kind 'weights') or a tensor ('params')."""
+
+    run_id: int
+    kind: str
+    round: int
+    phase: str
+    epoch: int | None
+    name: str
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+    @classmethod
+    def from_row(cls, row: Histogram) -> HistogramRecord:
+        edges = tuple(float(e) for e in row.edges or ())
+        counts = tuple(int(c) for c in row.counts or ())
+        return cls(row.run_id, row.kind, row.round, row.phase, row.epoch, row.name, edges, counts)
 
 
 @dataclass(frozen=True)

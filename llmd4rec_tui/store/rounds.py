@@ -1,4 +1,5 @@
-"""Per-round test metrics of runs, for the results table's round curve."""
+"""Per-round metrics of runs (the results table's round curve, the figures) and each
+phase's best epoch."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from sqlalchemy.orm import Session
 from llmd4rec_tui.store.models import Metric
 
 
-def round_metrics(session: Session, run_ids: Sequence[int], keys: Sequence[str]) -> dict[int, Any]:
-    """run id -> round -> model -> metric -> value, from the test evaluation after each phase
-    (the latest value wins when an attempt was resumed and re-evaluated)."""
+def round_metrics(session: Session, run_ids: Sequence[int], keys: Sequence[str], split: str = "test") -> dict[int, Any]:
+    """run id -> round -> model -> metric -> value, from the ``split`` evaluation after each
+    phase (the latest value wins when an attempt was resumed and re-evaluated)."""
     stmt = (
         select(Metric.run_id, Metric.round, Metric.model, Metric.key, Metric.value)
-        .where(Metric.run_id.in_(list(run_ids)), Metric.split == "test", Metric.key.in_(list(keys)))
+        .where(Metric.run_id.in_(list(run_ids)), Metric.split == split, Metric.key.in_(list(keys)))
         .order_by(Metric.id)
     )
     out: dict[int, Any] = {}

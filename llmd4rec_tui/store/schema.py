@@ -23,6 +23,24 @@ BASELINE = "0001"
 #: The tables of the baseline: a database without alembic_version is adopted only if it has all of them.
 BASELINE_TABLES = frozenset({"runs", "run_summaries", "events", "metrics", "histograms", "workers"})
 _PG_MIGRATION_LOCK = 7_104_221
+#: The tables of an Optuna study storage (`llmd4rec search`), which may sit beside ours
+#: (the pinned Optuna's models; a test checks the list against them).
+OPTUNA_TABLES = frozenset(
+    {
+        "studies",
+        "study_directions",
+        "study_user_attributes",
+        "study_system_attributes",
+        "trials",
+        "trial_user_attributes",
+        "trial_system_attributes",
+        "trial_params",
+        "trial_values",
+        "trial_intermediate_values",
+        "trial_heartbeats",
+        "version_info",
+    }
+)
 
 
 def alembic_config() -> AlembicConfig:
@@ -62,10 +80,16 @@ def _refuse_unknown(store: Store, current: frozenset[str]) -> None:
 
 
 def refuse_foreign(connection: Connection, url: str) -> None:
-    """StoreError for a database that holds tables but is neither ours nor our pre-migration layout."""
+    """StoreError for a database that holds tables but is neither ours nor our pre-migration
+    layout. Optuna's study tables beside ours are fine; a database of Optuna's alone (its
+    revision in alembic_version, no runs) is foreign."""
     tables = set(inspect(connection).get_table_names())
-    if not tables or "alembic_version" in tables or tables >= BASELINE_TABLES:
+    if not tables or tables >= BASELINE_TABLES:
         return
+    if "alembic_version" in tables and not (tables - {"alembic_version"} <= OPTUNA_TABLES):
+        return  # ours, at some revision (one newer than this code is refused by its number)
+    if "alembic_version" in tables and current_revisions(connection) & known_revisions():
+        return  # ours, before the first table was created
     shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
     raise StoreError(
         f"{display_url(url)} is not an llmd4rec database (it holds other tables: {shown}); "
@@ -90,6 +114,8 @@ def upgrade_schema(store: Store) -> None:
     heads = head_revisions()
     with store.engine.connect() as connection:
         current = current_revisions(connection)
+        if current - known_revisions():
+            refuse_foreign(connection, store.url)
         connection.rollback()
     _refuse_unknown(store, current)
     if current == heads:
@@ -98,6 +124,8 @@ def upgrade_schema(store: Store) -> None:
         if store.dialect == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
         current = current_revisions(connection)  # another process may have migrated meanwhile
+        if current - known_revisions():
+            refuse_foreign(connection, store.url)  # an Optuna-only database is foreign, not newer
         _refuse_unknown(store, current)
         if current == heads:
             return
