@@ -12,7 +12,8 @@ from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
-from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare, format_delta, format_stat
+from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare
+from llmd4rec_tui.reporting import format_delta, format_stat
 
 
 def render_table(comparison: Comparison) -> list[Table]:

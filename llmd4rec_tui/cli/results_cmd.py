@@ -12,7 +12,7 @@ from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import open_cli_store
-from llmd4rec_tui.compare import format_stat
+from llmd4rec_tui.reporting import format_stat
 from llmd4rec_tui.results import (
     CONVERGENCE_NOTE,
     CURVE_METRICS,

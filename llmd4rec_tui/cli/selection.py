@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.cli.common import fail
-from llmd4rec_tui.store.views import CompareInput, compare_inputs, run_ids_with_tag
+from llmd4rec_tui.store.records import CompareInput
+from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
 
 def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None) -> list[CompareInput]:
