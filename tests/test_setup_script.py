@@ -12,7 +12,9 @@ import pytest
 SETUP = Path(__file__).resolve().parents[1] / "scripts" / "setup.sh"
 FAKE_PYTHON = """#!/usr/bin/env bash
 echo "WARNING: a wall of packaging warnings about $*" >&2
-case "$*" in *"-e .[dev]"*) [ -n "${FAIL_INSTALL:-}" ] && { echo "ERROR: no matching distribution" >&2; exit 1; } ;; esac
+case "$*" in
+  *"-e .[dev]"*) [ -n "${FAIL_INSTALL:-}" ] && { echo "ERROR: no matching distribution" >&2; exit 1; } ;;
+esac
 exit 0
 """
 
