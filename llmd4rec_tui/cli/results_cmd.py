@@ -10,8 +10,8 @@ from rich.table import Table
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import chosen_runs
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.selection import check_format, chosen_runs
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.reporting import format_stat
 from llmd4rec_tui.results import (
     CONVERGENCE_NOTE,
@@ -93,21 +93,16 @@ def results(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
 ) -> None:
     """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
-    if fmt not in FORMATS:
-        raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = chosen_runs(session, ids, tag)
-            if not include_unfinished:
-                runs = [r for r in runs if r.status == "succeeded"]
-            if not runs:
-                raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
-            rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
-            ranks = final_test_ranks(session, [r.id for r in runs])
-            epochs = phase_epochs(session, [r.id for r in runs])
-    finally:
-        store.close()
+    check_format(fmt, FORMATS)
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = chosen_runs(session, ids, tag)
+        if not include_unfinished:
+            runs = [r for r in runs if r.status == "succeeded"]
+        if not runs:
+            raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+        rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
+        ranks = final_test_ranks(session, [r.id for r in runs])
+        epochs = phase_epochs(session, [r.id for r in runs])
     tables = build_results(runs, rounds, ranks, epochs)
     if fmt == "table":
         _render(tables)

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail
 from llmd4rec_tui.cli.run_table import render_runs
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.stores import cli_store, open_cli_store
 from llmd4rec_tui.formatting import format_duration, format_moment, format_value, status_label
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.errors import QueueError
@@ -49,12 +49,8 @@ def ls(
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise fail(f"--status {unknown[0]!r}: expected one of {', '.join(STATUSES)}")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
     render_runs(runs, "runs", as_json, as_csv)
 
 
@@ -123,12 +119,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one run: status, timings, metrics, failure, reproducibility facts."""
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            detail = get_run(session, run_id)
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        detail = get_run(session, run_id)
     if detail is None:
         raise fail(f"no run with id {run_id}")
     if as_json:

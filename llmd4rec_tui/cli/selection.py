@@ -1,4 +1,4 @@
-"""Choosing runs by id and tag, shared by `runs compare` and `runs results`."""
+"""Choosing runs by id and tag, and checking --format, shared by `runs compare` and `runs results`."""
 
 from __future__ import annotations
 
@@ -25,3 +25,8 @@ def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str]
         return list(compare_inputs(session, chosen))
     except KeyError as exc:
         raise fail(str(exc.args[0])) from exc
+
+
+def check_format(fmt: str, formats: Sequence[str]) -> None:
+    if fmt not in formats:
+        raise fail(f"--format {fmt!r}: expected one of {', '.join(formats)}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 
 from llmd4rec_tui.cli.common import fail, state
@@ -23,3 +26,13 @@ def open_cli_store(ctx: typer.Context, for_reading: bool = False) -> Store:
         return open_store(url, for_reading=for_reading)
     except StoreError as exc:
         raise fail(str(exc)) from exc
+
+
+@contextmanager
+def cli_store(ctx: typer.Context, for_reading: bool = False) -> Iterator[Store]:
+    """open_cli_store for the length of a with block, closed however the block ends."""
+    store = open_cli_store(ctx, for_reading=for_reading)
+    try:
+        yield store
+    finally:
+        store.close()
