@@ -479,12 +479,3 @@ def config_to_toml(config: Config) -> str:
             lines.append(f"{key} = {json.dumps(value)}")
         lines.append("")
     return "\n".join(lines)
-
-
-def field_help() -> dict[str, str]:
-    """Dotted key -> help text, for `--help` pages and the TUI config view."""
-    out: dict[str, str] = {}
-    for name, cls in SECTION_TYPES.items():
-        for f in dataclasses.fields(cls):
-            out[f"{name}.{f.name}"] = f.metadata.get("help", "")
-    return out

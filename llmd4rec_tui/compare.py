@@ -3,7 +3,8 @@
 Pure functions over CompareInput records, shared by the Compare screen and
 `llmd4rec runs compare`. Runs evaluated under different protocols (split, full or
 sampled ranking, cut-offs) land in separate tables and are never ranked against each
-other. Every metric here is a ranking quality (HR, NDCG, MRR, ...), so higher is better.
+other; each table shows the config keys that vary within it. Every metric here is a
+ranking quality (HR, NDCG, MRR, ...), so higher is better.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd4rec_tui.store.views import CompareInput
+from llmd4rec_tui.reporting import (
+    MetricStat,
+    best_indices,
+    by_protocol,
+    differing_keys,
+    format_delta,
+    format_stat,
+    group_key,
+    latex_escape,
+    mean_std,
+    plain,
+)
+from llmd4rec_tui.store.records import CompareInput
 
-#: Config keys that label or vary within a group rather than define it.
-GROUPING_IGNORED = frozenset({"run.name", "run.tags", "run.notes", "run.seed", "run.max_attempts"})
 FORMATS = ("table", "csv", "md", "latex", "json")
-
-
-@dataclass(frozen=True)
-class MetricStat:
-    mean: float
-    std: float
-    n: int
 
 
 @dataclass(frozen=True)
@@ -62,42 +65,8 @@ class Comparison:
     baseline_id: int | None
 
 
-def protocol_label(run: CompareInput) -> str:
-    """The evaluation protocol as a stable string; from the run, else from its eval config."""
-    protocol = run.protocol or {k: v for k, v in run.config.items() if k.startswith("eval.")}
-    if not protocol:
-        return "unknown protocol"
-    return ", ".join(f"{k}={_plain(v)}" for k, v in sorted(protocol.items()))
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return str(value)
-
-
-def _group_key(run: CompareInput) -> str:
-    kept = {k: v for k, v in run.config.items() if k not in GROUPING_IGNORED}
-    return json.dumps(kept, sort_keys=True, default=str)
-
-
 def _flat_metrics(run: CompareInput) -> dict[str, float]:
     return {f"{model}.{key}": value for model, values in run.metrics.items() for key, value in values.items()}
-
-
-def mean_std(values: list[float]) -> MetricStat:
-    """Mean and sample standard deviation (0 for a single value)."""
-    n = len(values)
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return MetricStat(mean, std, n)
-
-
-def differing_keys(runs: list[CompareInput]) -> tuple[str, ...]:
-    """Config keys whose value is not the same in every run (seed and labels aside)."""
-    keys = sorted({k for run in runs for k in run.config} - GROUPING_IGNORED)
-    missing = object()
-    return tuple(k for k in keys if len({_plain(run.config.get(k, missing)) for run in runs}) > 1)
 
 
 def _metric_order(key: str) -> tuple[str, str, int, str]:
@@ -109,7 +78,7 @@ def _metric_order(key: str) -> tuple[str, str, int, str]:
 def _build_rows(runs: list[CompareInput], config_keys: tuple[str, ...]) -> list[CompareRow]:
     groups: dict[str, list[CompareInput]] = {}
     for run in runs:
-        groups.setdefault(_group_key(run), []).append(run)
+        groups.setdefault(group_key(run), []).append(run)
     rows = []
     for members in groups.values():
         per_metric: dict[str, list[float]] = {}
@@ -131,14 +100,8 @@ def _build_rows(runs: list[CompareInput], config_keys: tuple[str, ...]) -> list[
 
 
 def _best(rows: list[CompareRow], metric_keys: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    best: dict[str, tuple[int, ...]] = {}
-    for key in metric_keys:
-        means = [(i, row.stats[key].mean) for i, row in enumerate(rows) if key in row.stats]
-        if len(means) < 2:
-            continue
-        top = max(mean for _, mean in means)
-        best[key] = tuple(i for i, mean in means if math.isclose(mean, top, rel_tol=1e-12, abs_tol=1e-15))
-    return best
+    best = {k: best_indices([row.stats[k].mean if k in row.stats else None for row in rows]) for k in metric_keys}
+    return {k: indices for k, indices in best.items() if indices}
 
 
 def _with_deltas(rows: list[CompareRow], baseline_id: int | None) -> list[CompareRow]:
@@ -159,12 +122,9 @@ def compare(runs: list[CompareInput] | tuple[CompareInput, ...], baseline_id: in
     runs = list(runs)
     if baseline_id is not None and baseline_id not in {run.id for run in runs}:
         raise ValueError(f"baseline run {baseline_id} is not among the compared runs")
-    by_protocol: dict[str, list[CompareInput]] = {}
-    for run in runs:
-        by_protocol.setdefault(protocol_label(run), []).append(run)
-    config_keys = differing_keys(runs)
     tables = []
-    for protocol, members in by_protocol.items():
+    for protocol, members in by_protocol(runs).items():
+        config_keys = differing_keys(members)  # what varies within this table
         rows = _with_deltas(_build_rows(members, config_keys), baseline_id)
         metric_keys = tuple(sorted({k for row in rows for k in row.stats}, key=_metric_order))
         tables.append(CompareTable(protocol, config_keys, metric_keys, tuple(rows), _best(rows, metric_keys)))
@@ -172,18 +132,6 @@ def compare(runs: list[CompareInput] | tuple[CompareInput, ...], baseline_id: in
 
 
 # ---- formatting -------------------------------------------------------------------------
-
-
-def format_stat(stat: MetricStat | None, digits: int = 4, pm: str = " ± ") -> str:
-    if stat is None:
-        return "-"
-    if stat.n > 1:
-        return f"{stat.mean:.{digits}f}{pm}{stat.std:.{digits}f}"
-    return f"{stat.mean:.{digits}f}"
-
-
-def format_delta(delta: float | None, digits: int = 4) -> str:
-    return "-" if delta is None else f"{delta:+.{digits}f}"
 
 
 def _seeds(row: CompareRow) -> str:
@@ -201,7 +149,7 @@ def _header(table: CompareTable, with_deltas: bool) -> list[str]:
 
 def _cells(table: CompareTable, row: CompareRow, with_deltas: bool, pm: str) -> list[str]:
     cells = [row.label + (" (baseline)" if row.is_baseline else ""), ",".join(map(str, row.run_ids)), _seeds(row)]
-    cells += [_plain(row.config.get(k)) for k in table.config_keys]
+    cells += [plain(row.config.get(k)) for k in table.config_keys]
     for key in table.metric_keys:
         cells.append(format_stat(row.stats.get(key), pm=pm))
         if with_deltas:
@@ -217,7 +165,7 @@ def to_csv(comparison: Comparison) -> str:
     """One line per group; mean, std and delta in their own columns for spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    config_keys = comparison.tables[0].config_keys if comparison.tables else ()
+    config_keys = sorted({k for t in comparison.tables for k in t.config_keys})
     metric_keys = sorted({k for t in comparison.tables for k in t.metric_keys}, key=_metric_order)
     head = ["protocol", "run", "ids", "seeds", "n", *config_keys]
     for key in metric_keys:
@@ -227,7 +175,7 @@ def to_csv(comparison: Comparison) -> str:
         for index, row in enumerate(table.rows):
             n = max((s.n for s in row.stats.values()), default=len(row.run_ids))
             line = [table.protocol, row.label, " ".join(map(str, row.run_ids)), " ".join(map(str, row.seeds)), n]
-            line += [_plain(row.config.get(k)) for k in config_keys]
+            line += [plain(row.config.get(k)) for k in config_keys]
             for key in metric_keys:
                 stat = row.stats.get(key)
                 delta = row.deltas.get(key)
@@ -261,14 +209,6 @@ def to_markdown(comparison: Comparison) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-                  "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
-
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
-
-
 def to_latex(comparison: Comparison) -> str:
     """A booktabs tabular per protocol; best in \\textbf, seeds as $\\pm$ std."""
     with_deltas = _has_deltas(comparison)
@@ -280,12 +220,11 @@ def to_latex(comparison: Comparison) -> str:
             f"% protocol: {latex_escape(table.protocol)}",
             r"\begin{tabular}{" + "l" * text_columns + "r" * (len(head) - text_columns) + "}",
             r"\toprule",
-            " & ".join(latex_escape(h).replace("Δ", r"$\Delta$") for h in head) + r" \\",
+            " & ".join(latex_escape(h) for h in head) + r" \\",
             r"\midrule",
         ]
         for index, row in enumerate(table.rows):
-            cells = [latex_escape(c) for c in _cells(table, row, with_deltas, "\x00")]
-            cells = [c.replace("\x00", r" $\pm$ ") for c in cells]
+            cells = [latex_escape(c) for c in _cells(table, row, with_deltas, " ± ")]
             offset = 3 + len(table.config_keys)
             for j, key in enumerate(table.metric_keys):
                 if table.is_best(index, key):

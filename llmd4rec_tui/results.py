@@ -22,10 +22,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd4rec_tui.compare import GROUPING_IGNORED, MetricStat, format_stat, mean_std, protocol_label
+from llmd4rec_tui.reporting import (
+    MetricStat,
+    best_indices,
+    by_protocol,
+    differing_keys,
+    format_stat,
+    group_key,
+    latex_escape,
+    mean_std,
+)
 from llmd4rec_tui.significance import ALPHA, SIGNIFICANCE_METRICS, TEST_NAME, PairedTest, paired_test, paired_values
-from llmd4rec_tui.store.rounds import PhaseEpochs
-from llmd4rec_tui.store.views import CompareInput
+from llmd4rec_tui.store.records import CompareInput, PhaseEpochs
 
 METRICS = ("hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20")
 CURVE_METRICS = ("hr@10", "ndcg@10")
@@ -133,17 +141,11 @@ def methods_of(config: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"LLMD4Rec_C{base}{suffix}", "crm"), (f"LLMD4Rec_L{base}{suffix}", "llm")]
 
 
-def _group_key(run: CompareInput) -> str:
-    kept = {k: v for k, v in run.config.items() if k not in GROUPING_IGNORED}
-    return json.dumps(kept, sort_keys=True, default=str)
-
-
 def _variant_labels(groups: list[list[CompareInput]]) -> list[str]:
     """For groups sharing a method, the config values that tell them apart."""
     if len(groups) < 2:
         return [""] * len(groups)
-    keys = sorted({k for g in groups for k in g[0].config} - GROUPING_IGNORED)
-    differing = [k for k in keys if len({json.dumps(g[0].config.get(k), default=str) for g in groups}) > 1]
+    differing = differing_keys([g[0] for g in groups])
     return [", ".join(f"{k.split('.', 1)[-1]}={g[0].config.get(k)}" for k in differing) for g in groups]
 
 
@@ -152,7 +154,7 @@ def _method_rows(runs: list[CompareInput]) -> list[MethodRow]:
     for run in runs:
         for method, model in methods_of(run.config):
             if model in run.metrics:
-                by_method[(method, model)][_group_key(run)].append(run)
+                by_method[(method, model)][group_key(run)].append(run)
     rows: list[MethodRow] = []
     for (method, model), groups in by_method.items():
         members = list(groups.values())
@@ -322,7 +324,7 @@ def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[Cu
     mutual = [
         r for r in runs if r.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(r.config)[0][0])
     ]
-    if len({_group_key(r) for r in mutual}) != 1:
+    if len({group_key(r) for r in mutual}) != 1:
         return []  # a curve over several different configs would mean nothing
     values: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in mutual:
@@ -358,12 +360,9 @@ def build_results(
     ranks: UserRanks | None = None,
     epochs: PhaseEpochs | None = None,
 ) -> list[ResultsTable]:
-    by_protocol: dict[str, list[CompareInput]] = defaultdict(list)
-    for run in runs:
-        if run.metrics:  # a run with no metrics yet has no row to add (nor a protocol)
-            by_protocol[protocol_label(run)].append(run)
     tables = []
-    for protocol, members in by_protocol.items():
+    # A run with no metrics yet has no row to add (nor a protocol).
+    for protocol, members in by_protocol(run for run in runs if run.metrics).items():
         rows = _method_rows(members)
         gains = tuple(_gains(rows, ranks or {}))
         curve = tuple(_curve(members, rounds or {}))
@@ -376,9 +375,10 @@ def best_means(table: ResultsTable) -> dict[str, float]:
     """metric -> the highest mean of any row: the cells the paper sets in bold (ties all bold)."""
     best: dict[str, float] = {}
     for metric in METRICS:
-        means = [row.stats[metric].mean for row in table.rows if metric in row.stats]
-        if means:
-            best[metric] = max(means)
+        means = [row.stats[metric].mean if metric in row.stats else None for row in table.rows]
+        top = best_indices(means, min_rows=1)
+        if top:
+            best[metric] = table.rows[top[0]].stats[metric].mean
     return best
 
 
@@ -444,28 +444,21 @@ def to_csv(tables: list[ResultsTable]) -> str:
     return buffer.getvalue()
 
 
-def _latex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#")):
-        text = text.replace(a, b)
-    return text.replace("→", r"$\rightarrow$").replace(SIGNIFICANT, r"$^\dagger$").replace("<", r"$<$")
-
-
 def to_latex(tables: list[ResultsTable]) -> str:
     out = []
     for table in tables:
-        best = {m: max((r.stats[m].mean for r in table.rows if m in r.stats), default=None) for m in METRICS}
+        best = {m: best_indices([r.stats[m].mean if m in r.stats else None for r in table.rows], 1) for m in METRICS}
         out.append("% protocol: " + table.protocol)
         out.append(r"\begin{tabular}{l" + "r" * len(METRICS) + "}")
         out.append(r"\toprule")
         out.append("Method & " + " & ".join(m.upper() for m in METRICS) + r" \\")
         out.append(r"\midrule")
-        for row in table.rows:
+        for index, row in enumerate(table.rows):
             cells = []
             for m in METRICS:
-                cell = _latex_escape(format_stat(row.stats.get(m), pm=" ± ")).replace(" ± ", r" $\pm$ ")
-                is_best = m in row.stats and best[m] is not None and row.stats[m].mean == best[m]
-                cells.append(r"\textbf{" + cell + "}" if is_best else cell)
-            out.append(_latex_escape(row_label(row)) + " & " + " & ".join(cells) + r" \\")
+                cell = latex_escape(format_stat(row.stats.get(m)))
+                cells.append(r"\textbf{" + cell + "}" if index in best[m] else cell)
+            out.append(latex_escape(row_label(row)) + " & " + " & ".join(cells) + r" \\")
         out.append(r"\bottomrule")
         out.append(r"\end{tabular}")
         if table.gains:
@@ -477,12 +470,12 @@ def to_latex(tables: list[ResultsTable]) -> str:
 def _latex_gains(gains: tuple[Gain, ...]) -> list[str]:
     heads = ["Method", "Over", "Seeds", *(m.upper() for m in METRICS), *GAIN_TEST_COLUMNS]
     out = ["", r"\begin{tabular}{lll" + "r" * (len(METRICS) + len(GAIN_TEST_COLUMNS)) + "}", r"\toprule"]
-    out.append(" & ".join(_latex_escape(h) for h in heads) + r" \\")
+    out.append(" & ".join(latex_escape(h) for h in heads) + r" \\")
     out.append(r"\midrule")
     for gain in gains:
         cells = [gain.method, gain.baseline, seeds_label(gain), *(gain_cell(gain, m) for m in METRICS)]
         cells += gain_test_cells(gain)
-        out.append(" & ".join(_latex_escape(c) for c in cells) + r" \\")
+        out.append(" & ".join(latex_escape(c) for c in cells) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}", "", "% " + significance_note()]
     return out
 

@@ -9,11 +9,21 @@ if [ -z "$PY" ]; then
     if command -v "$c" >/dev/null 2>&1; then PY=$c; break; fi
   done
 fi
+# Quiet unless it fails: pip's output (packaging warnings included) goes to a log that is
+# printed only when a step fails.
+LOG=$(mktemp "${TMPDIR:-/tmp}/llmd4rec-setup.XXXXXX")
+trap 'rm -f "$LOG"' EXIT
+step() {
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "setup failed: $*" >&2
+    cat "$LOG" >&2
+    exit 1
+  fi
+}
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+  step "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v -i "warning" || true
+step .venv/bin/python -m pip install -q --upgrade pip
 # constraints.txt pins every package (torch 2.13.0 is the CPU build from local disk).
-.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v -i "warning" || true
-.venv/bin/python -c "import engine, llmd4rec_tui, torch, transformers, peft, textual" \
-  || { echo "setup failed: the project does not import" >&2; exit 1; }
+step .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+step .venv/bin/python -c "import engine, llmd4rec_tui, torch, transformers, peft, textual"

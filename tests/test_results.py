@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from llmd4rec_tui.results import best_means, build_results, methods_of, to_csv, to_json, to_latex, to_markdown
-from llmd4rec_tui.store.views import CompareInput
+from llmd4rec_tui.store.records import CompareInput
 
 PROTOCOL = {"split": "leave-one-out", "ranking": "full", "dataset_hash": "abc"}
 
@@ -163,3 +163,12 @@ def test_gains_are_paired_over_the_seeds_both_rows_ran() -> None:
     assert "| LLMD4Rec_C w/o w, w/o eu | SASRec | unpaired | " in to_markdown([table])
     exported = {(g["method"], g["baseline"]): g["seeds"] for g in json.loads(to_json([table]))[0]["gains"]}
     assert exported[("LLMD4Rec_C", "SASRec")] == [0, 1]
+
+
+def test_latex_escapes_every_special_in_a_label_and_keeps_pm_as_math() -> None:
+    """A method label with $ { } ^ ~ was written raw into LaTeX (the compare export escaped them)."""
+    name = "sas$rec{x}^~"
+    runs = [run(1, 0, {"crm": m(0.2)}, crm__model=name), run(2, 1, {"crm": m(0.3)}, crm__model=name)]
+    latex = to_latex(build_results(runs))
+    assert r"sas\$rec\{x\}\textasciicircum{}\textasciitilde{}" in latex and "sas$rec" not in latex
+    assert r"0.2500 $\pm$ 0.0707" in latex

@@ -12,7 +12,7 @@ from scipy import stats
 
 from llmd4rec_tui.results import SIGNIFICANT, build_results, to_json, to_latex, to_markdown
 from llmd4rec_tui.significance import paired_test, paired_values, per_user_value
-from llmd4rec_tui.store.views import CompareInput
+from llmd4rec_tui.store.records import CompareInput
 
 PROTOCOL = {"split": "leave-one-out", "ranking": "full", "dataset_hash": "abc"}
 

@@ -6,9 +6,10 @@ Torch is never imported here; engine work happens in `python -m engine` subproce
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from llmd4rec_tui.cli import (  # noqa: F401  (they attach commands to runs_app)
     compare_cmd,
@@ -28,8 +29,37 @@ from llmd4rec_tui.cli.tui_cmd import open_tui
 from llmd4rec_tui.cli.worker_cmd import worker
 from llmd4rec_tui.settings import ENV_DB
 
+
+def hoist_db(args: list[str]) -> list[str]:
+    """`--db URL` (or `--db=URL`) anywhere before `--` moves to the front, so `llmd4rec runs ls
+    --db URL` means `llmd4rec --db URL runs ls`; the last one given wins, as for any option."""
+    kept: list[str] = []
+    db: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            kept += [arg, *rest]
+            break
+        if arg == "--db" and rest:
+            db = [arg, rest.pop(0)]
+        elif arg.startswith("--db="):
+            db = [arg]
+        else:
+            kept.append(arg)
+    return db + kept
+
+
+class RootGroup(TyperGroup):
+    """The root command: the database option is accepted after a sub-command as well."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: the click Context typer carries
+        return super().parse_args(ctx, hoist_db(args))
+
+
 app = typer.Typer(
     name="llmd4rec",
+    cls=RootGroup,
     help="Queue, run, watch and compare LLM <-> CRM mutual distillation experiments.",
     no_args_is_help=False,
     add_completion=False,
@@ -50,7 +80,11 @@ def _root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar=ENV_DB, help=r"SQLAlchemy URL or SQLite path \[default: ./runs.db]."),
+        typer.Option(
+            "--db",
+            envvar=ENV_DB,
+            help=r"SQLAlchemy URL or SQLite path, before or after the command \[default: ./runs.db].",
+        ),
     ] = None,
 ) -> None:
     """Without a command, open the TUI."""

@@ -10,9 +10,10 @@ from rich.text import Text
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import chosen_runs
-from llmd4rec_tui.cli.stores import open_cli_store
-from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare, format_delta, format_stat
+from llmd4rec_tui.cli.selection import check_format, chosen_runs
+from llmd4rec_tui.cli.stores import cli_store
+from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare
+from llmd4rec_tui.reporting import format_delta, format_stat
 
 
 def render_table(comparison: Comparison) -> list[Table]:
@@ -57,14 +58,9 @@ def compare_runs(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
 ) -> None:
     """Compare runs: differing config keys, metrics (mean ± std over seeds), best and deltas."""
-    if fmt not in FORMATS:
-        raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = chosen_runs(session, ids, tag)
-    finally:
-        store.close()
+    check_format(fmt, FORMATS)
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = chosen_runs(session, ids, tag)
     chosen = [run.id for run in runs]
     if baseline is not None and baseline not in chosen:
         raise fail(f"--baseline {baseline}: not among the compared runs ({', '.join(map(str, chosen))})")

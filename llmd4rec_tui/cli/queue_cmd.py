@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine.config import ConfigError
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail
 from llmd4rec_tui.cli.run_table import render_runs
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.stores import cli_store, open_cli_store
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.enqueue import add_runs, expand_patterns, validate
 from llmd4rec_tui.queue.errors import QueueError
@@ -74,12 +74,8 @@ def ls(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Running runs, then waiting ones in the order workers will take them."""
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = queue_order(session)
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = queue_order(session)
     render_runs(runs, "queue", as_json, as_csv)
 
 

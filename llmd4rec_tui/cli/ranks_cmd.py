@@ -13,7 +13,7 @@ import typer
 
 from llmd4rec_tui.cli.common import fail
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.store.queries import get_run, run_ranks
 from llmd4rec_tui.store.records import RanksRecord
 
@@ -52,14 +52,10 @@ def ranks(
         raise fail(f"--split {split!r}: expected test or valid")
     if fmt not in RANK_FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {', '.join(RANK_FORMATS)}")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            if get_run(session, run_id) is None:
-                raise fail(f"no run with id {run_id}")
-            found = run_ranks(session, [run_id], split, model, round_)
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        if get_run(session, run_id) is None:
+            raise fail(f"no run with id {run_id}")
+        found = run_ranks(session, [run_id], split, model, round_)
     chosen = _pick(found, model)
     if chosen is None:
         stored = "" if not found else f" (stored: {', '.join(sorted({r.model for r in found}))})"

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
+from llmd4rec_tui.cli.common import DB_INT_MAX, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import reported_runs
-from llmd4rec_tui.cli.stores import open_cli_store
-from llmd4rec_tui.compare import format_stat
+from llmd4rec_tui.cli.selection import check_format, reported_runs
+from llmd4rec_tui.cli.stores import cli_store
+from llmd4rec_tui.reporting import format_stat
 from llmd4rec_tui.results import (
     CONVERGENCE_NOTE,
     CURVE_METRICS,
@@ -93,17 +93,12 @@ def results(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
 ) -> None:
     """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
-    if fmt not in FORMATS:
-        raise fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = reported_runs(session, ids, tag, include_unfinished)
-            rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
-            ranks = final_test_ranks(session, [r.id for r in runs])
-            epochs = phase_epochs(session, [r.id for r in runs])
-    finally:
-        store.close()
+    check_format(fmt, FORMATS)
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = reported_runs(session, ids, tag, include_unfinished)
+        rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
+        ranks = final_test_ranks(session, [r.id for r in runs])
+        epochs = phase_epochs(session, [r.id for r in runs])
     tables = build_results(runs, rounds, ranks, epochs)
     if fmt == "table":
         _render(tables)

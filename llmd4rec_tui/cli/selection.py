@@ -1,4 +1,4 @@
-"""Choosing runs by id and tag, shared by `runs compare` and `runs results`."""
+"""Choosing runs by id and tag, and checking --format, shared by `runs compare` and `runs results`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.cli.common import fail
-from llmd4rec_tui.store.views import CompareInput, compare_inputs, run_ids_with_tag
+from llmd4rec_tui.store.records import CompareInput
+from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
 
 def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None) -> list[CompareInput]:
@@ -36,3 +37,8 @@ def reported_runs(
     if not runs:
         raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
     return runs
+
+
+def check_format(fmt: str, formats: Sequence[str]) -> None:
+    if fmt not in formats:
+        raise fail(f"--format {fmt!r}: expected one of {', '.join(formats)}")

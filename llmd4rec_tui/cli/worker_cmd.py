@@ -21,7 +21,7 @@ from llmd4rec_tui.queue.settings import (
     default_engine_cmd,
     default_runs_dir,
 )
-from llmd4rec_tui.queue.worker import Worker
+from llmd4rec_tui.queue.worker import QueueWorker
 
 err_console = Console(stderr=True, markup=False)
 
@@ -86,7 +86,7 @@ def worker(
         raise fail(str(exc)) from exc
     store = open_cli_store(ctx)
     try:
-        runner = Worker(store, settings)
+        runner = QueueWorker(store, settings)
         runner.install_signal_handlers()
         where = f"concurrency {concurrency}, runs in {settings.runs_dir}"
         err_console.print(f"worker {runner.id}: {where}", highlight=False)

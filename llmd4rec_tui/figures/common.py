@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmd4rec_tui.compare import protocol_label
 from llmd4rec_tui.figures.data import FigureError
+from llmd4rec_tui.reporting import protocol_label
 from llmd4rec_tui.store.figure_source import FigureSource
 
 MODEL_NAMES = {"crm": "CRM", "llm": "LLM"}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llmd4rec_tui.compare import mean_std
 from llmd4rec_tui.figures.common import MODEL_NAMES, caption, final_value, metric_title, one_protocol
 from llmd4rec_tui.figures.data import FigureData, FigureError, Point, series_of
 from llmd4rec_tui.figures.style import colour
+from llmd4rec_tui.reporting import mean_std
 from llmd4rec_tui.results import NO_KD, MethodRow, build_results, row_label
 from llmd4rec_tui.store.figure_source import FigureSource
 

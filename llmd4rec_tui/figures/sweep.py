@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmd4rec_tui.compare import differing_keys, mean_std
 from llmd4rec_tui.figures.common import MODEL_NAMES, caption, final_value, metric_title, one_protocol
 from llmd4rec_tui.figures.data import FigureData, FigureError, Point, series_of
 from llmd4rec_tui.figures.style import HEATMAP, colour
+from llmd4rec_tui.reporting import differing_keys, mean_std
 from llmd4rec_tui.store.figure_source import FigureSource
 
 if TYPE_CHECKING:

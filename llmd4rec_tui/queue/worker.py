@@ -31,7 +31,7 @@ from llmd4rec_tui.store.models import Run
 log = logging.getLogger(__name__)
 
 
-class Worker:
+class QueueWorker:
     def __init__(
         self, store: Store, settings: WorkerSettings, worker_id: str | None = None, executor: Executor | None = None
     ) -> None:

@@ -70,7 +70,6 @@ class RunIngestor:
         self._run_updates: dict[str, Any] = {}
         self._oldest: float | None = None
         self.summary = self._load_summary()
-        self.received = 0
 
     def _load_summary(self) -> dict[str, Any]:
         with self.store.session() as session:
@@ -97,7 +96,6 @@ class RunIngestor:
 
     def add(self, item: Event | BadLine) -> None:
         """Record one decoded line; flushes when the batch is full or old enough."""
-        self.received += 1
         if isinstance(item, BadLine):
             payload = {"line": item.line[:BAD_LINE_CHARS], "reason": item.reason}
             self._event("bad_line", time.time(), payload)

@@ -261,6 +261,23 @@ class RunDetail:
 
 
 @dataclass(frozen=True)
+class CompareInput:
+    """One run as the comparison needs it: flat config, protocol and final test metrics."""
+
+    id: int
+    name: str
+    status: str
+    seed: int
+    config: dict[str, Any]
+    protocol: dict[str, Any]
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+#: run id -> (round, model) -> (best epoch, epochs run)
+PhaseEpochs = dict[int, dict[tuple[int, str], tuple[int, int]]]
+
+
+@dataclass(frozen=True)
 class RunPage:
     """One page of a run listing with the total that matched, for the Runs screen's pager."""
 

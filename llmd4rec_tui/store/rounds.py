@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from llmd4rec_tui.store.models import Metric
+from llmd4rec_tui.store.records import PhaseEpochs
 
 
 def round_metrics(session: Session, run_ids: Sequence[int], keys: Sequence[str], split: str = "test") -> dict[int, Any]:
@@ -24,10 +25,6 @@ def round_metrics(session: Session, run_ids: Sequence[int], keys: Sequence[str],
     for run_id, round_, model, key, value in session.execute(stmt):
         out.setdefault(run_id, {}).setdefault(round_, {}).setdefault(model, {})[key] = value
     return out
-
-
-#: run id -> (round, model) -> (best epoch, epochs run)
-PhaseEpochs = dict[int, dict[tuple[int, str], tuple[int, int]]]
 
 
 def phase_epochs(session: Session, run_ids: Sequence[int], key: str = "ndcg@10") -> PhaseEpochs:

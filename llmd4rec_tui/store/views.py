@@ -8,9 +8,7 @@ takes a Session framed by the caller and only reads.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -20,21 +18,11 @@ from engine.config import flatten
 from llmd4rec_tui.store.db import Store, StoreError, display_url, sqlite_file, sqlite_writable
 from llmd4rec_tui.store.models import Run, RunSummary
 from llmd4rec_tui.store.queries import resolved_config
+from llmd4rec_tui.store.records import CompareInput
 from llmd4rec_tui.store.run_filter import RunFilter
 from llmd4rec_tui.store.schema import current_revisions, head_revisions, known_revisions
 
-
-@dataclass(frozen=True)
-class CompareInput:
-    """One run as the comparison needs it: flat config, protocol and final test metrics."""
-
-    id: int
-    name: str
-    status: str
-    seed: int
-    config: dict[str, Any]
-    protocol: dict[str, Any]
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+__all__ = ["CompareInput", "compare_inputs", "open_for_reading", "run_ids_with_tag"]
 
 
 def _test_metrics(summary: RunSummary | None) -> dict[str, dict[str, float]]:

@@ -100,7 +100,6 @@ def run(config: Config, run_dir: Path, **kwargs: Any) -> tuple[dict[str, dict[st
 
 
 def test_mutual_schedule_emits_the_documented_sequence(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     metrics, events = run(tiny(), tmp_path)
     outline = [
         (e.type, getattr(e, "round", None), getattr(e, "phase", None))
@@ -168,7 +167,6 @@ def test_one_way_never_trains_the_llm_after_round_zero(tmp_path: Path) -> None:
 
 
 def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     config = tiny(rounds=1)
     straight, _ = run(config, tmp_path / "straight")
 
@@ -204,7 +202,6 @@ def longer_phases(config: Config) -> Config:
 def test_a_run_stopped_inside_a_phase_resumes_after_its_last_epoch(
     tmp_path: Path, at: str, crash: bool, model: str, epochs_after: list[int]
 ) -> None:
-    torch.set_num_threads(1)
     config = longer_phases(tiny(rounds=1))
     straight, straight_events = run(config, tmp_path / "straight")
     assert [e.epoch for e in epoch_ends(straight_events, model)] == ([1, 2, 3] if model == "crm" else [1, 2])
@@ -233,7 +230,6 @@ def epoch_ends(events: list[Event], model: str) -> list[Event]:
 
 
 def test_a_finished_run_keeps_its_phase_checkpoints_and_no_epoch_checkpoint(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     _, events = run(longer_phases(tiny(rounds=1)), tmp_path)
     assert epoch_files(tmp_path) == []
     names = sorted(p.name for p in (tmp_path / "checkpoints").glob("*.pt"))
@@ -261,7 +257,6 @@ def test_a_finished_run_keeps_its_phase_checkpoints_and_no_epoch_checkpoint(tmp_
 
 @pytest.mark.parametrize("damage", ["truncated", "other config", "other phase"])
 def test_a_damaged_or_foreign_epoch_checkpoint_is_refused_clearly(tmp_path: Path, damage: str) -> None:
-    torch.set_num_threads(1)
     config = longer_phases(tiny(rounds=1, reuse=False))
     with pytest.raises(Crash):
         run_experiment(config, tmp_path, Emitter(Recorder(at="phase-000-epoch-002.pt", crash=True), step_every_s=0.0))
@@ -283,7 +278,6 @@ def test_a_damaged_or_foreign_epoch_checkpoint_is_refused_clearly(tmp_path: Path
 
 
 def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     _first, first_events = run(tiny(rounds=1), tmp_path / "first")
     assert not [e for e in first_events if e.type == "log"]
     # A different distillation setting shares round 0; its round-0 metrics must match.
@@ -302,7 +296,6 @@ def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
 def test_round_zero_crm_does_not_depend_on_the_llm_settings(tmp_path: Path) -> None:
     """Why the CRM's round-0 key may ignore llm.*, data.llm_* and train.llm_*: trained
     from scratch, the CRM alone and the CRM of a run with other LLM settings end equal."""
-    torch.set_num_threads(1)
     base = tiny(reuse=False, mode="none", model="crm")
     other = tiny(reuse=False, rounds=1)
     other = replace(

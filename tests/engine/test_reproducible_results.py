@@ -30,7 +30,6 @@ def final_metrics(events: list[object]) -> list[dict[str, float]]:
 def test_reusing_round_zero_gives_the_metrics_of_training_it(tmp_path: Path, warm_start: bool) -> None:
     """A replayed round 0 leaves the global RNG elsewhere than a trained one; a cold
     restart reseeds from its phase, so reuse never shows in the numbers."""
-    torch.set_num_threads(1)
     run(tiny(rounds=2, warm_start=warm_start), tmp_path / "fills-the-cache")
     _, reused = run(tiny(rounds=2, warm_start=warm_start), tmp_path / "reuses")
     assert any("reused" in getattr(e, "message", "") for e in reused)
@@ -78,7 +77,6 @@ def test_a_local_backbone_folder_is_keyed_by_its_files(tmp_path: Path) -> None:
 
 
 def test_a_diverging_phase_fails_naming_model_round_and_epoch(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     config = tiny(mode="none", model="crm")
     config = replace(config, train=replace(config.train, crm_lr=float("inf")))
     with pytest.raises(NonFiniteValues, match=r"non-finite (loss|scores) .*in the CRM at round 0, epoch 1"):
@@ -86,7 +84,6 @@ def test_a_diverging_phase_fails_naming_model_round_and_epoch(tmp_path: Path) ->
 
 
 def test_every_final_evaluation_leaves_ranks_that_reproduce_its_metrics(tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     _, events = run(tiny(rounds=1), tmp_path)
     evals = [e for e in events if isinstance(e, Eval)]
     ranks = {(e.round, e.model, e.split): e for e in events if isinstance(e, Ranks)}

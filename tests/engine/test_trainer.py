@@ -25,11 +25,6 @@ from engine.teachers import LiveTeacher
 from engine.trainer import PhaseProgress, PhaseSettings, batch_loss, train_phase
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def data() -> SequenceDataset:
     return make_synthetic(users=120, items=60, length=16, seed=1)

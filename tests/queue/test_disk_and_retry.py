@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from llmd4rec_tui.cli import app
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.settings import WorkerSettings
-from llmd4rec_tui.queue.worker import Worker
+from llmd4rec_tui.queue.worker import QueueWorker
 from llmd4rec_tui.store.db import Store
 from tests.fixtures.queued import queue_runs, read_events, read_run
 from tests.queue.workers import fake_engine, run_dir_of, run_worker, steps_done, wait_for
@@ -65,7 +65,7 @@ def test_a_stop_wins_even_when_the_database_refuses_every_write(store: Store, tm
         poll_s=0.05, heartbeat_s=0.2, lease_s=5.0, grace_s=1.0, runs_dir=tmp_path,
         engine_cmd=fake_engine("--steps", "500", "--sleep", "0.05"),
     )  # fmt: skip
-    worker = Worker(store, settings)
+    worker = QueueWorker(store, settings)
     thread = threading.Thread(target=worker.run)
     thread.start()
     wait_for(lambda: len(steps_done(tmp_path, run_id)) >= 2, what="the engine to start")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from llmd4rec_tui.queue.control import cancel
 from llmd4rec_tui.queue.settings import WorkerSettings
-from llmd4rec_tui.queue.worker import Worker
+from llmd4rec_tui.queue.worker import QueueWorker
 from llmd4rec_tui.store.db import Store
 from tests.fixtures.queued import queue_runs, read_events, read_run
 from tests.queue.workers import fake_engine, run_dir_of, run_worker, steps_done, wait_for
@@ -90,7 +90,7 @@ def test_drain_lets_running_runs_finish_and_claims_nothing_more(store: Store, tm
         engine_cmd=fake_engine("--steps", "6", "--sleep", "0.1"),
         runs_dir=tmp_path,
     )
-    worker = Worker(store, settings)
+    worker = QueueWorker(store, settings)
     thread = threading.Thread(target=worker.run)
     thread.start()
     wait_for(lambda: len(steps_done(tmp_path, first)) >= 1, what="the first step")

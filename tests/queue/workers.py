@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llmd4rec_tui.queue.settings import WorkerSettings
-from llmd4rec_tui.queue.worker import Worker
+from llmd4rec_tui.queue.worker import QueueWorker
 from llmd4rec_tui.store.db import Store
 
 FAKE_ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "fake_engine.py"
@@ -36,7 +36,7 @@ def run_worker(store: Store, runs_dir: Path, *engine_options: str, **settings: o
         "runs_dir": runs_dir,
     }
     values.update(settings)
-    return Worker(store, WorkerSettings(**values)).run()  # type: ignore[arg-type]
+    return QueueWorker(store, WorkerSettings(**values)).run()  # type: ignore[arg-type]
 
 
 def start_worker_process(

@@ -9,8 +9,9 @@ import math
 
 import pytest
 
-from llmd4rec_tui.compare import compare, differing_keys, mean_std, to_csv, to_json, to_latex, to_markdown
-from llmd4rec_tui.store.views import CompareInput
+from llmd4rec_tui.compare import compare, to_csv, to_json, to_latex, to_markdown
+from llmd4rec_tui.reporting import differing_keys, mean_std
+from llmd4rec_tui.store.records import CompareInput
 
 FULL = {"split": "leave-one-out", "ranking": "full"}
 SAMPLED = {"split": "leave-one-out", "ranking": "sampled-100"}
@@ -113,3 +114,15 @@ def test_json_export_round_trips_every_number() -> None:
     assert row["run_ids"] == [1, 2] and row["baseline"] is True
     assert row["metrics"]["crm.ndcg@10"]["mean"] == pytest.approx(0.12)
     assert row["metrics"]["crm.ndcg@10"]["n"] == 2
+
+
+def test_each_protocol_table_shows_the_keys_that_vary_within_it() -> None:
+    """A mixed set: lr varies only among the full-ranking runs, hidden size only among the
+    sampled ones; neither table shows a column that is constant within it."""
+    runs = [run(1, 0.01, 0, 0.1), run(2, 0.02, 0, 0.2)]
+    runs += [run(3, 0.01, 0, 0.3, SAMPLED, **{"crm.hidden_size": 32}), run(4, 0.01, 0, 0.4, SAMPLED)]
+    full, sampled = compare(runs).tables
+    assert (full.protocol, full.config_keys) == ("ranking=full, split=leave-one-out", ("train.crm_lr",))
+    assert sampled.config_keys == ("crm.hidden_size",)
+    head = to_csv(compare(runs)).splitlines()[0].split(",")
+    assert head[5:7] == ["crm.hidden_size", "train.crm_lr"]  # the CSV's one header holds both tables' keys

@@ -19,11 +19,6 @@ EMBED_DIM = 16
 ModelFactory = Callable[..., LLMRecommender]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def data() -> SequenceDataset:
     return make_synthetic(users=120, items=40, length=12, seed=3)

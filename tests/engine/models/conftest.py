@@ -14,11 +14,6 @@ from engine.data.synthetic import make_synthetic
 from engine.models.crm import CRMRecommender, build_crm
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def synthetic() -> SequenceDataset:
     return make_synthetic(users=200, items=80, length=20, seed=0)

@@ -1,3 +1,6 @@
+"""Fixtures every test package may use: the test's own SQLite database (or PostgreSQL when
+LLMD4REC_TEST_PG_URL is set) and a store opened on it. tests/tui overrides both with a filled copy."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
