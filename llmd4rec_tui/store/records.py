@@ -73,6 +73,7 @@ class RunRecord:
     bad_lines: int
     epoch: int | None = field(metadata=SCREEN_ONLY)
     loss_trail: tuple[float, ...] = field(metadata=SCREEN_ONLY)  # recent total losses, for sparklines
+    pace: dict[str, Any] = field(default_factory=dict, metadata=SCREEN_ONLY)  # reports.progress facts
 
     def elapsed_s(self, now: datetime) -> float | None:
         """Wall time of the current or last attempt at `now` (None before it started).
@@ -120,6 +121,7 @@ class RunRecord:
             bad_lines=row.bad_lines or 0,
             epoch=row.epoch,
             loss_trail=tuple(float(v) for v in row.loss_trail or () if isinstance(v, int | float)),
+            pace=dict(row.pace or {}),
         )
 
 
@@ -153,6 +155,7 @@ RUN_COLUMNS = (
     RunSummary.bad_lines,
     RunSummary.epoch,
     RunSummary.loss_trail,
+    RunSummary.pace,
 )
 
 
