@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from llmd4rec_tui.reports.progress import progress_at
 from llmd4rec_tui.store.records import RunRecord
 from llmd4rec_tui.widgets.text_charts import sparkline
 
@@ -33,23 +36,33 @@ class Column:
     width: int  # fixed, so a page of new runs is drawn without measuring every cell
 
 
-# Up to the LLM metric the columns fit 80 terminal columns; the rest scroll into view.
+# Up to the ETA the columns fit 80 terminal columns; the rest scroll into view. The name
+# takes what a wider terminal has to spare, up to NAME_MAX.
 NAME_WIDTH = 15
+NAME_MAX = 48
 DATASET_WIDTH = 12
+TAGS_WIDTH = 16
 COLUMNS = (
     Column("mark", " ", None, 1),
-    Column("id", "id", "id", 5),
+    Column("id", "id", "id", 4),
+    Column("queue", "q", "priority", 3),
     Column("name", "name", "name", NAME_WIDTH),
-    Column("status", "status", "status", 10),
+    Column("status", "status", "status", 9),
     Column("progress", "progress", "progress", 14),
+    Column("eta", "ETA", None, 7),
     Column("elapsed", "elapsed", "started", 7),
+    Column("rate", "smp/s", None, 6),
     Column("crm", "CRM@10", "crm", 6),
     Column("llm", "LLM@10", "llm", 6),
     Column("loss", "loss", None, 10),
+    Column("seed", "seed", None, 4),
+    Column("tags", "tags", None, TAGS_WIDTH),
     Column("attempt", "try", "attempt", 5),
     Column("priority", "pri", "priority", 4),
     Column("dataset", "dataset", "dataset", DATASET_WIDTH),
 )
+#: What the columns other than the name take, cell padding (1 each side) included.
+OTHER_WIDTH = sum(c.width + 2 for c in COLUMNS if c.key != "name") + 2
 
 
 def format_elapsed(seconds: float | None) -> str:
@@ -62,14 +75,46 @@ def format_elapsed(seconds: float | None) -> str:
 
 
 def format_progress(row: RunRecord) -> str:
-    if row.round is None or row.phase is None:
+    """Round, phase, epoch of its cap and the epoch's fraction (while running)."""
+    pace = progress_at(row.pace)
+    if pace.phase is None:
+        if row.round is None or row.phase is None:
+            return "-"
+        return f"r{row.round} {row.phase}" + (f" e{row.epoch + 1}" if row.epoch is not None else "")
+    return (pace if row.status == "running" else replace(pace, fraction=None)).position()
+
+
+def format_eta(row: RunRecord, now: datetime) -> str:
+    """Time to the end of the running phase at its measured pace (its epoch cap: at most)."""
+    if row.status != "running":
         return "-"
-    text = f"r{row.round} {row.phase}"
-    if row.epoch is not None:
-        text += f" e{row.epoch}"
-    if row.progress is not None and row.status == "running":
-        text += f" {row.progress:.0%}"
+    eta = progress_at(row.pace, now.timestamp()).eta_s
+    return "-" if eta is None else format_elapsed(eta)
+
+
+def format_rate(row: RunRecord) -> str:
+    rate = progress_at(row.pace).samples_per_s if row.status == "running" else None
+    if rate is None:
+        return "-"
+    return f"{rate / 1000:.1f}k" if rate >= 1000 else f"{rate:.0f}"
+
+
+def format_pace(row: RunRecord, now: datetime) -> str:
+    """The Run header's progress: position, samples/s and the phase's ETA."""
+    text = format_progress(row)
+    if row.status == "running":
+        text += f"  {format_rate(row)} samples/s  phase ETA {format_eta(row, now)}"
     return text
+
+
+def format_status(row: RunRecord, now: datetime) -> tuple[str, str]:
+    """The status as shown, with its style: a running run whose lease ran out reads lost?."""
+    if row.lease_expired_s(now) is not None:
+        return "lost?", "bold red"
+    status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
+    if row.status == "failed" and row.failure_kind not in (None, "exception"):
+        status += f"·{row.failure_kind}"  # infrastructure (oom, signal) apart from a traceback
+    return status, STATUS_STYLES.get(row.status, "")
 
 
 def format_metric(value: float | None) -> str:
@@ -85,16 +130,21 @@ def plain(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, end="")
 
 
-def row_cells(row: RunRecord, now: datetime, marked: bool) -> dict[str, Text]:
-    """The text of every cell of one run, keyed by column."""
-    status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
-    if row.status == "failed" and row.failure_kind not in (None, "exception"):
-        status += f"·{row.failure_kind}"  # infrastructure (oom, signal) apart from a traceback
+def row_cells(
+    row: RunRecord, now: datetime, marked: bool, queue: int | None = None, name_width: int = NAME_WIDTH
+) -> dict[str, Text]:
+    """The text of every cell of one run, keyed by column; ``queue`` is its claim position."""
+    status, style = format_status(row, now)
     return {
         "mark": plain("●", "bold yellow") if marked else plain(" "),
         "id": plain(str(row.id)),
-        "name": plain(clip(row.name, NAME_WIDTH)),
-        "status": plain(status, STATUS_STYLES.get(row.status, "")),
+        "queue": plain("-" if queue is None else str(queue)),
+        "name": plain(clip(row.name, name_width)),
+        "status": plain(status, style),
+        "eta": plain(format_eta(row, now)),
+        "rate": plain(format_rate(row)),
+        "seed": plain(str(row.seed)),
+        "tags": plain(clip(",".join(row.tags), TAGS_WIDTH), "dim"),
         "attempt": plain(f"{row.attempts}/{row.max_attempts}"),
         "priority": plain(str(row.priority)),
         "progress": plain(format_progress(row)),
@@ -114,6 +164,12 @@ class RunsTable(DataTable[Text]):
     """
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "First row", show=False),
+        Binding("G", "scroll_bottom", "Last row", show=False),
+    ]
 
     class PageEdge(Message):
         """The cursor tried to leave the page: +1 past the last row, -1 above the first."""
@@ -131,6 +187,7 @@ class RunsTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shown: list[dict[str, Text]] = []  # per slot
         self._order: list[int] = []  # run id per slot
+        self.name_width = NAME_WIDTH
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -149,9 +206,22 @@ class RunsTable(DataTable[Text]):
         """What the table shows for one run in one column."""
         return self._shown[self._order.index(run_id)][column]
 
-    def show(self, rows: tuple[RunRecord, ...], now: datetime, marked: set[int]) -> None:
+    def on_resize(self, event: Resize) -> None:
+        """Give the name what the terminal has to spare; the next show redraws the names."""
+        width = min(NAME_MAX, max(NAME_WIDTH, event.size.width - OTHER_WIDTH))
+        if width != self.name_width:
+            self.name_width = width
+            self.columns[ColumnKey("name")].width = width
+            self._shown = [{**cells, "name": Text()} for cells in self._shown]  # rewrite every name
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def show(
+        self, rows: tuple[RunRecord, ...], now: datetime, marked: set[int], queue: dict[int, int] | None = None
+    ) -> None:
         keep = self.selected_run_id()
-        cells = [row_cells(row, now, row.id in marked) for row in rows]
+        positions = queue or {}
+        cells = [row_cells(row, now, row.id in marked, positions.get(row.id), self.name_width) for row in rows]
         for slot in range(len(self._shown), len(cells)):  # grow: a longer page than before
             self.add_row(*(cells[slot][c.key] for c in COLUMNS), key=f"slot-{slot}")
         for slot in range(len(cells), len(self._shown)):  # shrink: a shorter page

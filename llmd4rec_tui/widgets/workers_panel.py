@@ -11,22 +11,40 @@ from textual.widgets import Static
 
 from llmd4rec_tui.store.records import WorkerRecord
 
-#: A heartbeat older than this is shown as stale: the worker may have died.
+#: A heartbeat older than this is shown as lost: the worker died without stopping, and its
+#: runs' leases run out (the next worker to poll re-queues them).
 STALE_AFTER_S = 60.0
+#: A lost worker silent for longer than this is no longer listed, only counted.
+FORGET_AFTER_S = 3600.0
+
+
+def format_age(seconds: float) -> str:
+    """A heartbeat age, short: 42s, 5m, 3h."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    return f"{seconds / 60:.0f}m" if seconds < 7200 else f"{seconds / 3600:.0f}h"
 
 
 def workers_text(workers: Sequence[WorkerRecord], now: datetime) -> Text:
-    if not workers:
+    shown = [w for w in workers if w.heartbeat_age_s(now) <= FORGET_AFTER_S]
+    gone = len(workers) - len(shown)
+    if not shown and not gone:
         return Text("no live workers · press w to start one", style="dim")
     text = Text()
-    for i, worker in enumerate(workers):
+    for i, worker in enumerate(shown):
         if i:
             text.append("   ")
         age = worker.heartbeat_age_s(now)
-        style = "red" if age > STALE_AFTER_S else "green"
-        text.append("♥ ", style=style)
+        if age > STALE_AFTER_S:
+            text.append("✗ ", style="bold red")
+            text.append(f"{worker.id} lost", style="red")
+            text.append(f" · silent {format_age(age)}", style="red")
+            continue
+        text.append("♥ ", style="green")
         text.append(f"{worker.id} {worker.running}/{worker.concurrency} runs ")
-        text.append(f"{age:.0f}s ago", style=style)
+        text.append(f"{format_age(age)} ago", style="green")
+    if gone:
+        text.append(("   " if shown else "") + f"{gone} worker(s) silent over an hour not shown", style="dim")
     return text
 
 
