@@ -13,9 +13,9 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail, out_console, print_wide, state
-from llmd4rec_tui.cli.run_table import STATUS_STYLE
 from llmd4rec_tui.cli.runs_cmd import JsonOpt, runs_app
 from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.formatting import status_style
 from llmd4rec_tui.settings import resolve_db_url
 from llmd4rec_tui.store.db import StoreError, display_url
 from llmd4rec_tui.store.transfer import ImportedRun, TransferError, choose_runs, import_runs, same_database, sqlite_path
@@ -32,7 +32,7 @@ def _render(imported: list[ImportedRun], source: str) -> None:
         if run.skipped:
             status = Text(f"skipped (already here as {run.id})", style="dim")
         else:
-            status = Text(run.status, style=STATUS_STYLE.get(run.status, ""))
+            status = Text(run.status, style=status_style(run.status))
         table.add_row(str(run.source_id), str(run.id), run.name, status)
     if imported:
         print_wide(table)

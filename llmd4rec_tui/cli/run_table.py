@@ -12,59 +12,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llmd4rec_tui.formatting import format_duration, format_metric, format_progress, status_label, status_style
 from llmd4rec_tui.store.records import RunRecord, to_jsonable
 
 console = Console(markup=False)
-
-STATUS_STYLE = {
-    "queued": "cyan",
-    "held": "yellow",
-    "running": "bold blue",
-    "succeeded": "green",
-    "failed": "bold red",
-    "cancelled": "magenta",
-    "lost": "red",
-}
-
-
-def _number(value: float | None, digits: int = 4) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _where(run: RunRecord) -> str:
-    if run.round is None:
-        return ""
-    progress = f" {run.progress:.0%}" if run.progress is not None and run.status == "running" else ""
-    return f"r{run.round} {run.phase or ''}{progress}"
-
-
-def _status(run: RunRecord) -> str:
-    if run.cancel_requested and run.status == "running":
-        return "cancelling"
-    return f"{run.status} ({run.failure_kind})" if run.failure_kind and run.status != "queued" else run.status
-
 
 #: (header, cell text for the table or None to leave it to CSV/JSON, value for CSV)
 COLUMNS: list[tuple[str, Callable[[RunRecord], str] | None, Callable[[RunRecord], Any]]] = [
     ("id", lambda r: str(r.id), lambda r: r.id),
     ("name", lambda r: r.name, lambda r: r.name),
-    ("status", _status, lambda r: r.status),
+    ("status", status_label, lambda r: r.status),
     ("failure", None, lambda r: r.failure_kind),
     ("prio", lambda r: str(r.priority), lambda r: r.priority),
     ("tries", lambda r: f"{r.attempts}/{r.max_attempts}", lambda r: r.attempts),
-    ("progress", _where, _where),
-    ("crm@10", lambda r: _number(r.crm_ndcg10), lambda r: r.crm_ndcg10),
-    ("llm@10", lambda r: _number(r.llm_ndcg10), lambda r: r.llm_ndcg10),
+    ("progress", lambda r: format_progress(r, ""), lambda r: format_progress(r, "")),
+    ("crm@10", lambda r: format_metric(r.crm_ndcg10, missing=""), lambda r: r.crm_ndcg10),
+    ("llm@10", lambda r: format_metric(r.llm_ndcg10, missing=""), lambda r: r.llm_ndcg10),
     ("started", None, lambda r: r.started_at),
-    ("time", lambda r: _duration(r.seconds), lambda r: r.seconds),
+    ("time", lambda r: format_duration(r.seconds, ""), lambda r: r.seconds),
 ]
 MIN_WIDTH = {"id": 2, "status": 9, "name": 10, "time": 4}
 
@@ -92,7 +57,7 @@ def render_runs(runs: Sequence[RunRecord], title: str, as_json: bool, as_csv: bo
         )
     for run in runs:
         cells = [Text(cell(run)) for _, cell in shown]
-        cells[2].stylize(STATUS_STYLE.get(run.status, ""))
+        cells[2].stylize(status_style(run.status))
         table.add_row(*cells)
     if not runs:
         console.print(f"{title}: none")

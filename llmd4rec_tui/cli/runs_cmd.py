@@ -17,6 +17,7 @@ from rich.text import Text
 from llmd4rec_tui.cli.common import DB_INT_MAX, fail
 from llmd4rec_tui.cli.run_table import render_runs
 from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.formatting import format_duration, format_moment, format_value, status_label
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.queries import get_run, list_runs
@@ -63,16 +64,16 @@ def _detail_view(detail: RunDetail) -> Group:
     facts.add_column(style="bold")
     facts.add_column()
     rows = {
-        "status": run.status + (f" ({run.failure_kind})" if run.failure_kind else ""),
+        "status": status_label(run),
         "config": f"{detail.source_path} (hash {run.config_hash})",
         "attempts": f"{run.attempts}/{run.max_attempts}",
-        "enqueued": str(run.enqueued_at),
-        "started": str(run.started_at or ""),
-        "finished": str(run.finished_at or ""),
-        "seconds": "" if run.seconds is None else f"{run.seconds:.1f}",
+        "enqueued": format_moment(run.enqueued_at),
+        "started": format_moment(run.started_at, ""),
+        "finished": format_moment(run.finished_at, ""),
+        "time": format_duration(run.seconds, ""),
         "worker": run.worker_id or "",
-        "heartbeat": "" if detail.heartbeat_at is None else str(detail.heartbeat_at),
-        "lease until": "" if detail.lease_expires_at is None else str(detail.lease_expires_at),
+        "heartbeat": format_moment(detail.heartbeat_at, ""),
+        "lease until": format_moment(detail.lease_expires_at, ""),
         "exit code": "" if run.exit_code is None else str(run.exit_code),
         "run dir": detail.run_dir,
         "checkpoint": detail.last_checkpoint or "",
@@ -89,7 +90,7 @@ def _detail_view(detail: RunDetail) -> Group:
     for model, splits in sorted(detail.metrics.items()):
         for split, values in sorted(splits.items()):
             for key, value in sorted(values.items()):
-                metrics.add_row(model, split, key, f"{value:.4f}" if isinstance(value, int | float) else str(value))
+                metrics.add_row(model, split, key, format_value(value))
     if detail.metrics:
         parts.append(metrics)
     if detail.history:
@@ -110,7 +111,7 @@ def _history_table(detail: RunDetail) -> Table:
         table.add_column(header)
     for item in detail.history:
         how = item.ended + (f": {item.message}" if item.message else "")
-        started, ended = (m.strftime("%Y-%m-%d %H:%M:%S") if m else "" for m in (item.started_at, item.ended_at))
+        started, ended = (format_moment(m, "") for m in (item.started_at, item.ended_at))
         table.add_row(str(item.attempt), started, ended, Text(how))
     return table
 
