@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from llmd4rec_tui.formatting import format_duration, format_metric, status_style
 from llmd4rec_tui.reports.timeline import RunTimeline
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
@@ -24,11 +25,11 @@ from llmd4rec_tui.widgets.failure_panel import FailurePanel
 from llmd4rec_tui.widgets.loss_plot import LossPlot, ValidPlot
 from llmd4rec_tui.widgets.metrics_panel import MetricsPanel
 from llmd4rec_tui.widgets.params_panel import ParamsPanel
-from llmd4rec_tui.widgets.runs_table import STATUS_STYLES, format_elapsed, format_metric, format_pace
+from llmd4rec_tui.widgets.runs_table import format_pace
 from llmd4rec_tui.widgets.weights_panel import WeightsPanel
 
 TABS = ("losses", "metrics", "weights", "params", "log", "config", "failure")
-WIDE_AT = 120  # columns from which the two loss plots sit side by side
+WIDE_AT = 120  # columns from which the three plots sit side by side
 EVENTS_PER_READ = 5000  # a long run's history comes in over a few polls, not one long read
 
 
@@ -36,8 +37,8 @@ def summary_text(info: RunDetail, now: datetime) -> Text:
     row = info.run
     text = Text()
     text.append(f"#{row.id} {row.name}  ", style="bold")
-    text.append(row.status, style=STATUS_STYLES.get(row.status, ""))
-    elapsed = format_elapsed(row.elapsed_s(now))
+    text.append(row.status, style=status_style(row.status))
+    elapsed = format_duration(row.elapsed_s(now))
     text.append(f"  try {row.attempts}/{row.max_attempts}  {format_pace(row, now)}  {elapsed}")
     text.append(f"  CRM N@10 {format_metric(row.crm_ndcg10)}  LLM N@10 {format_metric(row.llm_ndcg10)}")
     if row.tags:

@@ -3,8 +3,8 @@
 x is the phase's step counted over every round (the engine restarts its step count in each
 round): one continuous curve, a dotted line and an ``rN`` label where each round starts.
 CE and total share the left axis; KL and weighted KL, near zero beside a CE of 5-7, get the
-right one. Every series keeps one marker and one colour in every plot (``SERIES``), and the
-legend names the marker, so nothing depends on telling colours apart.
+right one. Every series keeps one marker and one colour in every plot (``SERIES``); the
+legend shows the marker and says which axis, so nothing depends on telling colours apart.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ SERIES = {
 
 
 def legend(key: str, right: bool = False) -> str:
-    """A legend entry that names the series' marker (and its axis when it is the right one)."""
-    marker = SERIES[key][0]
-    shown = "⣿" if marker == "braille" else marker
-    return f"{shown} {key}" + (" (right axis)" if right else "")
+    """A legend entry (plotext draws the marker before it), naming the right axis where used."""
+    return key + (" (right axis)" if right else "")
 
 
 class LossPlot(PlotextPlot):

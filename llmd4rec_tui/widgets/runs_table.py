@@ -13,19 +13,11 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from llmd4rec_tui.formatting import clip, format_duration, format_metric, status_label, status_style
+from llmd4rec_tui.formatting import format_rate as rate_text
 from llmd4rec_tui.reports.progress import progress_at
 from llmd4rec_tui.store.records import RunRecord
 from llmd4rec_tui.widgets.text_charts import sparkline
-
-STATUS_STYLES = {
-    "queued": "cyan",
-    "held": "yellow",
-    "running": "bold green",
-    "succeeded": "green",
-    "failed": "bold red",
-    "cancelled": "magenta",
-    "lost": "red",
-}
 
 
 @dataclass(frozen=True)
@@ -61,20 +53,12 @@ COLUMNS = (
     Column("priority", "pri", "priority", 4),
     Column("dataset", "dataset", "dataset", DATASET_WIDTH),
 )
-#: What the columns other than the name take, cell padding (1 each side) included.
-OTHER_WIDTH = sum(c.width + 2 for c in COLUMNS if c.key != "name") + 2
+#: What the columns other than the name take, cell padding (1 each side) included; the last
+#: (dataset) may scroll into view rather than keep the name short.
+OTHER_WIDTH = sum(c.width + 2 for c in COLUMNS if c.key not in ("name", "dataset")) + 2
 
 
-def format_elapsed(seconds: float | None) -> str:
-    """h:mm:ss; a start ahead of this machine's clock (another worker's) shows as 0:00."""
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(max(0.0, seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_progress(row: RunRecord) -> str:
+def progress_cell(row: RunRecord) -> str:
     """Round, phase, epoch of its cap and the epoch's fraction (while running)."""
     pace = progress_at(row.pace)
     if pace.phase is None:
@@ -89,19 +73,17 @@ def format_eta(row: RunRecord, now: datetime) -> str:
     if row.status != "running":
         return "-"
     eta = progress_at(row.pace, now.timestamp()).eta_s
-    return "-" if eta is None else format_elapsed(eta)
+    return "-" if not eta else format_duration(eta)  # 0: the estimate ran out before the next event
 
 
 def format_rate(row: RunRecord) -> str:
-    rate = progress_at(row.pace).samples_per_s if row.status == "running" else None
-    if rate is None:
-        return "-"
-    return f"{rate / 1000:.1f}k" if rate >= 1000 else f"{rate:.0f}"
+    """Samples per second of a running run, as the engine measured them last."""
+    return rate_text(progress_at(row.pace).samples_per_s if row.status == "running" else None, unit="")
 
 
 def format_pace(row: RunRecord, now: datetime) -> str:
     """The Run header's progress: position, samples/s and the phase's ETA."""
-    text = format_progress(row)
+    text = progress_cell(row)
     if row.status == "running":
         text += f"  {format_rate(row)} samples/s  phase ETA {format_eta(row, now)}"
     return text
@@ -111,18 +93,7 @@ def format_status(row: RunRecord, now: datetime) -> tuple[str, str]:
     """The status as shown, with its style: a running run whose lease ran out reads lost?."""
     if row.lease_expired_s(now) is not None:
         return "lost?", "bold red"
-    status = row.status + ("*" if row.cancel_requested and row.status == "running" else "")
-    if row.status == "failed" and row.failure_kind not in (None, "exception"):
-        status += f"·{row.failure_kind}"  # infrastructure (oom, signal) apart from a traceback
-    return status, STATUS_STYLES.get(row.status, "")
-
-
-def format_metric(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return status_label(row, compact=True), status_style(row.status)
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -147,8 +118,8 @@ def row_cells(
         "tags": plain(clip(",".join(row.tags), TAGS_WIDTH), "dim"),
         "attempt": plain(f"{row.attempts}/{row.max_attempts}"),
         "priority": plain(str(row.priority)),
-        "progress": plain(format_progress(row)),
-        "elapsed": plain(format_elapsed(row.elapsed_s(now))),
+        "progress": plain(progress_cell(row)),
+        "elapsed": plain(format_duration(row.elapsed_s(now))),
         "crm": plain(format_metric(row.crm_ndcg10)),
         "llm": plain(format_metric(row.llm_ndcg10)),
         "loss": plain(sparkline(row.loss_trail, 10), "blue"),

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
+from llmd4rec_tui.formatting import format_age
 from llmd4rec_tui.store.records import WorkerRecord
 
 #: A heartbeat older than this is shown as lost: the worker died without stopping, and its
@@ -16,13 +17,6 @@ from llmd4rec_tui.store.records import WorkerRecord
 STALE_AFTER_S = 60.0
 #: A lost worker silent for longer than this is no longer listed, only counted.
 FORGET_AFTER_S = 3600.0
-
-
-def format_age(seconds: float) -> str:
-    """A heartbeat age, short: 42s, 5m, 3h."""
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    return f"{seconds / 60:.0f}m" if seconds < 7200 else f"{seconds / 3600:.0f}h"
 
 
 def workers_text(workers: Sequence[WorkerRecord], now: datetime) -> Text:
@@ -38,11 +32,11 @@ def workers_text(workers: Sequence[WorkerRecord], now: datetime) -> Text:
         if age > STALE_AFTER_S:
             text.append("✗ ", style="bold red")
             text.append(f"{worker.id} lost", style="red")
-            text.append(f" · silent {format_age(age)}", style="red")
+            text.append(f" · heard from {format_age(age)}", style="red")
             continue
         text.append("♥ ", style="green")
         text.append(f"{worker.id} {worker.running}/{worker.concurrency} runs ")
-        text.append(f"{format_age(age)} ago", style="green")
+        text.append(format_age(age), style="green")
     if gone:
         text.append(("   " if shown else "") + f"{gone} worker(s) silent over an hour not shown", style="dim")
     return text

@@ -3,6 +3,8 @@ own, a validation curve per epoch, and keys that act on the tab that is shown.""
 
 from __future__ import annotations
 
+import re
+
 from textual.widgets import TabbedContent
 
 from engine.protocol import Log
@@ -13,6 +15,11 @@ from llmd4rec_tui.widgets.event_log import EventLog
 from llmd4rec_tui.widgets.loss_plot import LossPlot, ValidPlot
 from llmd4rec_tui.widgets.weights_panel import WeightsPanel
 from tests.tui.pilot_helpers import build_app, wait_for
+
+
+def plain(drawn: str) -> str:
+    """A plotext figure without its colour codes: the legend as a person reads it."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", drawn)
 
 
 async def open_run(pilot, app, run_id: int) -> RunScreen:  # type: ignore[no-untyped-def]
@@ -33,11 +40,12 @@ async def test_loss_curves_run_on_over_rounds_with_the_kl_terms_on_their_own_axi
         xs = [p.x for p in curve.losses]
         assert xs == list(range(1, len(xs) + 1))  # the engine restarts its step count each round; x does not
         assert [r for _, r in curve.round_starts] == [0, 1] and curve.round_starts[1][0] == 10
-        drawn = screen.query_one("#loss-crm", LossPlot).plt.build()
-        assert "x kl (right axis)" in drawn and "+ wkl (right axis)" in drawn and "r1" in drawn
+        drawn = plain(screen.query_one("#loss-crm", LossPlot).plt.build())
+        assert "xx kl (right axis)" in drawn and "++ wkl (right axis)" in drawn and "r1" in drawn
         valid = screen.query_one(ValidPlot)
         assert len(screen.timeline.curve("crm").valid) == 6
-        assert "• crm" in valid.plt.build()
+        drawn = plain(valid.plt.build())
+        assert "•• crm" in drawn and "xx llm" in drawn
 
 
 async def test_brackets_on_the_weights_tab_choose_the_round_without_a_tab_key(

@@ -104,10 +104,10 @@ async def test_rows_update_in_place_when_the_database_changes(
         with store.write() as session:
             summary = session.get(RunSummary, run_ids["running"])
             assert summary is not None
-            summary.epoch, summary.progress = 2, 0.5
+            summary.pace = {**summary.pace, "epoch": 2, "fraction": 0.5}
         slot = table.run_ids.index(run_ids["running"])
         progress = table.get_column_index("progress")
-        await wait_for(pilot, lambda: str(table.get_row_at(slot)[progress]) == "r1 crm e2 50%")
+        await wait_for(pilot, lambda: str(table.get_row_at(slot)[progress]) == "r1 crm e3/3 50%")
         assert shown(app) == sorted(run_ids.values(), reverse=True)
 
 
@@ -151,6 +151,7 @@ async def test_help_lists_the_screen_bindings_and_the_palette_has_every_action(
         assert {"Compare", "Mark", "Filter", "Sort", "Next page", "Help"} <= commands
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
         text = app.export_screenshot()
         assert "Hold/release" in text and "Delete" in text and "ctrl+p" in text
         await pilot.press("escape")
@@ -195,7 +196,7 @@ async def test_a_silent_worker_is_marked_lost_and_its_run_lost_when_the_lease_ra
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: len(shown(app)) == 6)
         workers = str(app.screen.query_one("#workers", Static).render())
-        assert "host-a:4242 lost" in workers and "silent 10m" in workers
+        assert "host-a:4242 lost" in workers and "heard from 10m ago" in workers
         assert str(app.screen.query_one(RunsTable).cell(run_ids["running"], "status")) == "lost?"
 
 
