@@ -297,9 +297,15 @@ def decode(line: str) -> Event | BadLine:
     version = raw.get("v")
     if version != VERSION:
         return BadLine(text, f"protocol version {version!r}, expected {VERSION}")
-    cls = EVENT_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    return decode_fields(raw.get("type"), raw, text)
+
+
+def decode_fields(type_: Any, raw: dict[str, Any], text: str = "") -> Event | BadLine:
+    """An event of ``type_`` from its fields (an already parsed line, or a stored event's
+    payload plus ``ts``), checked as ``decode`` checks a line; never raises."""
+    cls = EVENT_TYPES.get(type_)
     if cls is None:
-        return BadLine(text, f"unknown event type {raw.get('type')!r}")
+        return BadLine(text, f"unknown event type {type_!r}")
     kwargs: dict[str, Any] = {}
     for f, hint in _fields_of(cls):
         if f.name not in raw:

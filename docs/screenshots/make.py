@@ -33,7 +33,7 @@ from tests.tui.results_fill import TAG, fill_results  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 32)
 RUN_TABS = [("running", "losses"), ("running", "weights"), ("base0", "metrics"), ("base0", "params"),
-            ("failed", "failure"), ("base0", "config")]  # fmt: skip
+            ("failed", "failure"), ("base0", "config"), ("base0", "log")]  # fmt: skip
 
 
 async def shoot_tab(app: Any, pilot: Any, run_id: int, tab: str, file_name: str) -> None:

@@ -135,7 +135,7 @@ def add_runs(
                 environment={},
                 protocol={},
             )
-            run.summary = RunSummary(metrics={}, last_losses={}, loss_trail=[])
+            run.summary = RunSummary(metrics={}, last_losses={}, loss_trail=[], pace={})
             session.add(run)
             session.flush()
             added.append(run.id)

@@ -297,8 +297,9 @@ class Supervisor(threading.Thread):
             "finished_at": None if requeue else now_utc(),
             "cancel_requested": False,
         }
-        if requeue:  # a worker shutdown is not the run's fault: the attempt does not count
-            values.update(attempts=Run.attempts - 1, worker_id=None)
+        if requeue:  # a worker shutdown is not the run's fault: the attempt does not use up the
+            # budget, but keeps its number, so the next attempt's events are told apart from it
+            values.update(max_attempts=Run.max_attempts + 1, worker_id=None)
         if outcome.failure_kind == "preempted":
             values.update(preemptions=Run.preemptions + 1)
         with self.store.write() as session:

@@ -14,7 +14,7 @@ from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
 from llmd4rec_tui.screens.messages import CompareLoaded, ReadFailed
-from llmd4rec_tui.screens.polling import PollingScreen
+from llmd4rec_tui.screens.polling import PollingScreen, Read
 from llmd4rec_tui.store.views import CompareInput, compare_inputs
 from llmd4rec_tui.widgets.compare_table import CompareView
 
@@ -31,9 +31,9 @@ class CompareScreen(PollingScreen):
         Binding("b", "pin_baseline", "Pin baseline"),
         Binding("B", "clear_baseline", "Clear baseline", show=False),
         Binding("C", "export('csv')", "CSV"),
-        Binding("M", "export('md')", "Markdown"),
-        Binding("L", "export('latex')", "LaTeX"),
-        Binding("J", "export('json')", "JSON"),
+        Binding("M", "export('md')", "Markdown", show=False),
+        Binding("L", "export('latex')", "LaTeX", show=False),
+        Binding("J", "export('json')", "JSON", show=False),
     ]
 
     def __init__(self, context: AppContext, run_ids: list[int], baseline_id: int | None = None) -> None:
@@ -55,28 +55,22 @@ class CompareScreen(PollingScreen):
         self.reload()
         self.start_polling(max(self.context.poll_s, 2.0))
 
-    def reload(self) -> None:
+    def read_store(self) -> Read:
         store, ids = self.context.store, self.run_ids
 
-        def read() -> None:
-            try:
-                with store.session() as session:
-                    runs = compare_inputs(session, ids)
-            except KeyError as exc:
-                self.post_message(ReadFailed(str(exc.args[0])))
-                return
-            except Exception as exc:  # keep the screen alive through a locked database
-                self.post_message(ReadFailed(f"cannot read runs: {exc}"))
-                return
-            self.post_message(CompareLoaded(runs))
+        def read() -> CompareLoaded:
+            with store.session() as session:
+                return CompareLoaded(compare_inputs(session, ids))
 
-        self.run_worker(read, thread=True, group="compare-read", exit_on_error=False)
+        return read
 
     async def on_compare_loaded(self, message: CompareLoaded) -> None:
+        self.answered(message)
         self.runs = message.runs
         await self._draw()
 
     def on_read_failed(self, message: ReadFailed) -> None:
+        self.answered(message)
         self.query_one("#compare-status", Static).update(Text(message.message))
 
     async def _draw(self) -> None:

@@ -1,7 +1,8 @@
 """Typed messages that DB-reading thread workers post back to their screens.
 
-Workers only read and post; screens only draw. The counter lets a screen drop an answer
-to a question it no longer asks (a filter typed since the read started).
+Workers only read and post; screens only draw. Every answer to a read carries the
+question it answers (``screens.polling``), so a screen drops an answer to a question it
+no longer asks (a filter typed since the read started).
 """
 
 from __future__ import annotations
@@ -15,19 +16,27 @@ from llmd4rec_tui.store.records import EventRecord, RunDetail, RunPage, WorkerRe
 from llmd4rec_tui.store.views import CompareInput
 
 
-class RunsLoaded(Message):
-    def __init__(self, request: int, page: RunPage, workers: Sequence[WorkerRecord], now: datetime) -> None:
-        self.request, self.page, self.workers, self.now = request, page, workers, now
+class ReadAnswer(Message):
+    """What one read of the store found; ``request`` is set by the poller that asked."""
+
+    request: int = 0
+
+
+class RunsLoaded(ReadAnswer):
+    def __init__(
+        self, page: RunPage, workers: Sequence[WorkerRecord], now: datetime, queue: dict[int, int] | None = None
+    ) -> None:
+        self.page, self.workers, self.now, self.queue = page, workers, now, queue or {}
         super().__init__()
 
 
-class RunLoaded(Message):
+class RunLoaded(ReadAnswer):
     def __init__(self, info: RunDetail | None, events: Sequence[EventRecord], now: datetime) -> None:
         self.info, self.events, self.now = info, events, now
         super().__init__()
 
 
-class CompareLoaded(Message):
+class CompareLoaded(ReadAnswer):
     def __init__(self, runs: tuple[CompareInput, ...]) -> None:
         self.runs = runs
         super().__init__()
@@ -41,7 +50,7 @@ class ActionDone(Message):
         super().__init__()
 
 
-class ReadFailed(Message):
+class ReadFailed(ReadAnswer):
     """A read that raised: shown in the status line, the poll carries on."""
 
     def __init__(self, message: str) -> None:

@@ -12,15 +12,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import Footer, Header, Input, Static
 
 from llmd4rec_tui.results import CURVE_METRICS, EXPORTERS, ResultsTable, build_results
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
 from llmd4rec_tui.screens.figure_export import write_figure
-from llmd4rec_tui.screens.messages import ReadFailed
-from llmd4rec_tui.screens.polling import PollingScreen
+from llmd4rec_tui.screens.messages import ReadAnswer, ReadFailed
+from llmd4rec_tui.screens.polling import PollingScreen, Read
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import final_test_ranks, list_runs
 from llmd4rec_tui.store.rounds import phase_epochs, round_metrics
@@ -79,15 +78,15 @@ def export_path(directory: Path, source: ResultsSource, run_ids: tuple[int, ...]
     return directory / f"results-{label}.{SUFFIXES[fmt]}"
 
 
-class ResultsLoaded(Message):
+class ResultsLoaded(ReadAnswer):
     """What one read found: how many runs the source selects, which of them the tables cover."""
 
-    def __init__(self, request: int, selected: int, run_ids: tuple[int, ...], tables: list[ResultsTable]) -> None:
-        self.request, self.selected, self.run_ids, self.tables = request, selected, run_ids, tables
+    def __init__(self, selected: int, run_ids: tuple[int, ...], tables: list[ResultsTable]) -> None:
+        self.selected, self.run_ids, self.tables = selected, run_ids, tables
         super().__init__()
 
 
-def read_results(store: Store, source: ResultsSource, include_unfinished: bool, request: int) -> ResultsLoaded:
+def read_results(store: Store, source: ResultsSource, include_unfinished: bool) -> ResultsLoaded:
     """The same reads and filter as `runs results` (compare inputs, round metrics, succeeded only)."""
     with store.session() as session:
         if source.run_ids:
@@ -102,7 +101,7 @@ def read_results(store: Store, source: ResultsSource, include_unfinished: bool, 
         ranks = final_test_ranks(session, [r.id for r in chosen])
         epochs = phase_epochs(session, [r.id for r in chosen])
     tables = build_results(chosen, rounds, ranks, epochs)
-    return ResultsLoaded(request, len(runs), tuple(r.id for r in chosen), tables)
+    return ResultsLoaded(len(runs), tuple(r.id for r in chosen), tables)
 
 
 class ResultsScreen(PollingScreen):
@@ -126,8 +125,6 @@ class ResultsScreen(PollingScreen):
         self.source = source
         self.include_unfinished = include_unfinished
         self.loaded: ResultsLoaded | None = None
-        self._question = 0  # bumped when the source or the unfinished toggle changes
-        self._reading: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,42 +142,20 @@ class ResultsScreen(PollingScreen):
 
     # ---- reading ---------------------------------------------------------------------
 
-    def ask(self) -> None:
-        """What to show changed: read it now, and ignore answers to the old question."""
-        self._question += 1
-        self.reload()
-
-    def reload(self) -> None:
-        """Read and build the tables in a thread; a poll never piles up behind a slow read."""
-        if self._reading == self._question:
-            return
-        self._reading = self._question
-        store, source, unfinished, request = self.context.store, self.source, self.include_unfinished, self._question
-
-        def read() -> None:
-            try:
-                loaded = read_results(store, source, unfinished, request)
-            except KeyError as exc:  # a marked run was deleted meanwhile
-                self.post_message(ReadFailed(str(exc.args[0])))
-                return
-            except Exception as exc:  # keep the screen alive through a locked database
-                self.post_message(ReadFailed(f"cannot read runs: {exc}"))
-                return
-            self.post_message(loaded)
-
-        self.run_worker(read, thread=True, group="results-read", exit_on_error=False)
+    def read_store(self) -> Read:
+        """Read and build the tables (the source or the unfinished toggle bump the question)."""
+        store, source, unfinished = self.context.store, self.source, self.include_unfinished
+        return lambda: read_results(store, source, unfinished)
 
     async def on_results_loaded(self, message: ResultsLoaded) -> None:
-        if self._reading == message.request:
-            self._reading = None
-        if message.request != self._question:
+        if not self.answered(message):
             return  # an answer for a tag or toggle no longer shown
         self.loaded = message
         await self.query_one(ResultsView).show(message.tables, self._empty_text(message))
         self._status()
 
     def on_read_failed(self, message: ReadFailed) -> None:
-        self._reading = None
+        self.answered(message)
         self._status(message.message)
 
     def _empty_text(self, loaded: ResultsLoaded) -> str:

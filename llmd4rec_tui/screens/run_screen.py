@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,33 +12,35 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from llmd4rec_tui.formatting import format_duration, format_metric, status_style
+from llmd4rec_tui.reports.timeline import RunTimeline
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.figure_export import write_figure
 from llmd4rec_tui.screens.messages import ReadFailed, RunLoaded
-from llmd4rec_tui.screens.polling import PollingScreen
-from llmd4rec_tui.screens.run_timeline import RunTimeline
+from llmd4rec_tui.screens.polling import PollingScreen, Read
 from llmd4rec_tui.store.queries import get_run, run_events
 from llmd4rec_tui.store.records import RunDetail
 from llmd4rec_tui.widgets.config_panel import ConfigPanel
-from llmd4rec_tui.widgets.event_log import EventLog
+from llmd4rec_tui.widgets.event_log import EventLog, LogPanel
 from llmd4rec_tui.widgets.failure_panel import FailurePanel
-from llmd4rec_tui.widgets.loss_plot import LossPlot
+from llmd4rec_tui.widgets.loss_plot import LossPlot, ValidPlot
 from llmd4rec_tui.widgets.metrics_panel import MetricsPanel
 from llmd4rec_tui.widgets.params_panel import ParamsPanel
-from llmd4rec_tui.widgets.runs_table import STATUS_STYLES, format_elapsed, format_metric, format_progress
+from llmd4rec_tui.widgets.runs_table import format_pace
 from llmd4rec_tui.widgets.weights_panel import WeightsPanel
 
 TABS = ("losses", "metrics", "weights", "params", "log", "config", "failure")
-WIDE_AT = 120  # columns from which the two loss plots sit side by side
+WIDE_AT = 120  # columns from which the three plots sit side by side
 EVENTS_PER_READ = 5000  # a long run's history comes in over a few polls, not one long read
 
 
-def summary_text(info: RunDetail, elapsed: str) -> Text:
+def summary_text(info: RunDetail, now: datetime) -> Text:
     row = info.run
     text = Text()
     text.append(f"#{row.id} {row.name}  ", style="bold")
-    text.append(row.status, style=STATUS_STYLES.get(row.status, ""))
-    text.append(f"  try {row.attempts}/{row.max_attempts}  {format_progress(row)}  {elapsed}")
+    text.append(row.status, style=status_style(row.status))
+    elapsed = format_duration(row.elapsed_s(now))
+    text.append(f"  try {row.attempts}/{row.max_attempts}  {format_pace(row, now)}  {elapsed}")
     text.append(f"  CRM N@10 {format_metric(row.crm_ndcg10)}  LLM N@10 {format_metric(row.llm_ndcg10)}")
     if row.tags:
         text.append("  " + " ".join(f"#{t}" for t in row.tags), style="dim")
@@ -58,7 +61,6 @@ class RunScreen(PollingScreen):
         self.run_id = run_id
         self.timeline = RunTimeline()
         self.info: RunDetail | None = None
-        self._reading = False
         self._summary = Text()
 
     def compose(self) -> ComposeResult:
@@ -68,6 +70,7 @@ class RunScreen(PollingScreen):
             with TabPane("1 Losses", id="losses"), Grid(id="loss-plots"):
                 yield LossPlot("crm", id="loss-crm")
                 yield LossPlot("llm", id="loss-llm")
+                yield ValidPlot(id="valid-plot")
             with TabPane("2 Metrics", id="metrics"):
                 yield MetricsPanel(id="metrics-panel")
             with TabPane("3 Weights", id="weights"):
@@ -75,7 +78,7 @@ class RunScreen(PollingScreen):
             with TabPane("4 Params", id="params"):
                 yield ParamsPanel(id="params-panel")
             with TabPane("5 Log", id="log"):
-                yield EventLog(id="event-log")
+                yield LogPanel(id="log-panel")
             with TabPane("6 Config", id="config"):
                 yield ConfigPanel(id="config-panel")
             with TabPane("7 Failure", id="failure"):
@@ -98,33 +101,39 @@ class RunScreen(PollingScreen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self._focus_tab(tab)
 
-    def reload(self) -> None:
-        """Read the run row and only the events newer than the last seen, in a thread."""
-        if self._reading:
-            return  # one read at a time keeps the events in order
-        self._reading = True
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Focus follows the visible tab, so its keys (`[`/`]`, `/`) act on what is shown."""
+        if event.pane.id is not None:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, tab: str) -> None:
+        pane = self.query_one(f"TabPane#{tab}", TabPane)
+        target = next((w for w in pane.query("*") if w.focusable), None)
+        if target is not None:
+            target.focus()
+
+    def read_store(self) -> Read:
+        """The run row and only the events newer than the last seen (one read at a time
+        keeps the events in order)."""
         store, run_id, after, clock = self.context.store, self.run_id, self.timeline.last_event_id, self.context.clock
 
-        def read() -> None:
-            try:
-                with store.session() as session:
-                    info = get_run(session, run_id)
-                    new = run_events(session, run_id, after_id=after, limit=EVENTS_PER_READ)
-            except Exception as exc:  # keep polling through a locked or vanished database
-                self.post_message(ReadFailed(f"cannot read run {run_id}: {exc}"))
-                return
-            self.post_message(RunLoaded(info, new, clock()))
+        def read() -> RunLoaded:
+            with store.session() as session:
+                info = get_run(session, run_id)
+                new = run_events(session, run_id, after_id=after, limit=EVENTS_PER_READ)
+            return RunLoaded(info, new, clock())
 
-        self.run_worker(read, thread=True, group="run-read", exit_on_error=False)
+        return read
 
     def on_read_failed(self, message: ReadFailed) -> None:
-        self._reading = False
+        self.answered(message)
         self._summary = Text()  # redraw the summary once reads work again
         self.query_one("#run-summary", Static).update(Text(message.message, style="red"))
 
     def on_run_loaded(self, message: RunLoaded) -> None:
-        self._reading = False
+        self.answered(message)
         if message.info is None:
             self.query_one("#run-summary", Static).update(Text(f"run {self.run_id} no longer exists", style="red"))
             return
@@ -132,8 +141,7 @@ class RunScreen(PollingScreen):
         changed_info = message.info != self.info
         self.info = message.info
         self.sub_title = message.info.run.name
-        elapsed = format_elapsed(message.info.run.elapsed_s(message.now))
-        summary = summary_text(message.info, elapsed)
+        summary = summary_text(message.info, message.now)
         if summary != self._summary:
             self._summary = summary
             self.query_one("#run-summary", Static).update(summary)
@@ -146,11 +154,14 @@ class RunScreen(PollingScreen):
             self.query_one(FailurePanel).show(message.info, self.timeline.failure)
         if first and message.info.run.status in ("failed", "lost"):
             self.action_show_tab("failure")
+        elif first:
+            self._focus_tab(self.query_one(TabbedContent).active)
 
     def _draw(self, changed: set[str], message: RunLoaded) -> None:
         if "losses" in changed:
-            self.query_one("#loss-crm", LossPlot).show(self.timeline.losses.get("crm", []))
-            self.query_one("#loss-llm", LossPlot).show(self.timeline.losses.get("llm", []))
+            self.query_one("#loss-crm", LossPlot).show(self.timeline.curve("crm"))
+            self.query_one("#loss-llm", LossPlot).show(self.timeline.curve("llm"))
+            self.query_one(ValidPlot).show(self.timeline.phases)
         if "evals" in changed:
             self.query_one(MetricsPanel).show(self.timeline.evals)
         if "weights" in changed:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.config import ConfigError
@@ -22,17 +22,29 @@ from llmd4rec_tui.screens.confirm_screen import ConfirmScreen
 from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.messages import ActionDone, ReadFailed, RunsLoaded
 from llmd4rec_tui.screens.path_prompt import PathPrompt
+from llmd4rec_tui.screens.polling import PollingScreen, Read
 from llmd4rec_tui.screens.worker_process import start_worker
 from llmd4rec_tui.store.db import Store, StoreError
-from llmd4rec_tui.store.queries import list_workers, run_page
+from llmd4rec_tui.store.queries import list_workers, queue_positions, run_page
+from llmd4rec_tui.store.records import RunRecord
 from llmd4rec_tui.store.run_filter import SORT_COLUMNS, FilterError, RunFilter, RunSort
 from llmd4rec_tui.widgets.runs_table import RunsTable
 from llmd4rec_tui.widgets.workers_panel import WorkersPanel
 
 SORT_CYCLE = tuple(SORT_COLUMNS)
+ENDED = ("succeeded", "failed", "lost", "cancelled")
 
 
-class RunsScreen(Screen[None]):
+def ending_note(row: RunRecord) -> tuple[str, SeverityLevel]:
+    """What a notification says of a run that ended: its key metric, or why it failed."""
+    if row.status == "succeeded":
+        parts = [f"{m} NDCG@10 {v:.4f}" for m, v in (("CRM", row.crm_ndcg10), ("LLM", row.llm_ndcg10)) if v is not None]
+        return f"{row.name}: " + (", ".join(parts) or "no test metrics"), "information"
+    reason = row.error or row.failure_kind or row.status
+    return f"{row.name}: {reason}", "warning" if row.status == "cancelled" else "error"
+
+
+class RunsScreen(PollingScreen):
     CSS_PATH = "runs_screen.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_run", "Open", show=True),
@@ -41,19 +53,19 @@ class RunsScreen(Screen[None]):
         Binding("c", "compare", "Compare"),
         Binding("R", "results", "Results"),
         Binding("slash", "focus_filter", "Filter"),
-        Binding("s", "cycle_sort", "Sort"),
+        Binding("s", "cycle_sort", "Sort", show=False),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
-        Binding("h", "hold_release", "Hold/release"),
+        Binding("h", "hold_release", "Hold/release", show=False),
         Binding("u", "move('up')", "Move up", show=False),
         Binding("d", "move('down')", "Move down", show=False),
-        Binding("x", "cancel_runs", "Cancel"),
-        Binding("r", "retry", "Retry"),
+        Binding("x", "cancel_runs", "Cancel", show=False),
+        Binding("r", "retry", "Retry", show=False),
         Binding("delete,D", "delete", "Delete", show=False),
-        Binding("a", "add_configs", "Add"),
-        Binding("w", "start_worker", "Worker"),
+        Binding("a", "add_configs", "Add", show=False),
+        Binding("w", "start_worker", "Worker", show=False),
     ]
 
     def __init__(self, context: AppContext) -> None:
@@ -66,8 +78,6 @@ class RunsScreen(Screen[None]):
         self.marked: set[int] = set()
         self.filter_error: str | None = None  # shown until the filter text is valid again
         self._cursor_after_flip: int | None = None  # row to land on when a scrolled-to page arrives
-        self._question = 0  # bumped whenever what to show changes (filter, sort, page, a write)
-        self._reading: int | None = None  # the question a read in flight answers
         self._last: RunsLoaded | None = None
 
     def compose(self) -> ComposeResult:
@@ -81,14 +91,7 @@ class RunsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
         self.reload()
-        self.poll = self.set_interval(self.context.poll_s, self.reload)
-
-    def on_screen_suspend(self) -> None:
-        self.poll.pause()  # a screen on top polls for itself; this one waits
-
-    def on_screen_resume(self) -> None:
-        self.poll.resume()
-        self.ask()
+        self.start_polling(self.context.poll_s)
 
     @property
     def table(self) -> RunsTable:
@@ -96,55 +99,49 @@ class RunsScreen(Screen[None]):
 
     # ---- reading ---------------------------------------------------------------------
 
-    def ask(self) -> None:
-        """What to show changed: read it now, and ignore answers to the old question."""
-        self._question += 1
-        self.reload()
-
-    def reload(self) -> None:
-        """Read the current page in a thread; the answer comes back as RunsLoaded.
-
-        A poll that finds the same question already being read does nothing, so a slow
-        database never piles up reads.
-        """
-        if self._reading == self._question:
-            return
-        self._reading = self._question
-        request, where, sort, offset = self._question, self.where, self.sort, self.page_offset
+    def read_store(self) -> Read:
+        """The current page and the workers; the answer comes back as RunsLoaded."""
+        where, sort, offset = self.where, self.sort, self.page_offset
         limit, store, clock = self.context.page_size, self.context.store, self.context.clock
 
-        def read() -> None:
-            try:
-                with store.session() as session:
-                    page = run_page(session, where, sort, offset, limit)
-                    workers = list_workers(session, live_only=True)
-            except Exception as exc:  # a locked or vanished database must not kill the UI
-                self.post_message(ReadFailed(f"cannot read runs: {exc}"))
-                return
-            self.post_message(RunsLoaded(request, page, workers, clock()))
+        def read() -> RunsLoaded:
+            with store.session() as session:
+                page = run_page(session, where, sort, offset, limit)
+                workers = list_workers(session, live_only=True)
+                queue = queue_positions(session)
+            return RunsLoaded(page, workers, clock(), queue)
 
-        self.run_worker(read, thread=True, group="runs-read", exit_on_error=False)
+        return read
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        if self._reading == message.request:
-            self._reading = None
-        if message.request != self._question:
+        if not self.answered(message):
             return  # an answer to a filter, sort or page no longer shown
-        self._last = message
         self.total = message.page.total
         if message.page.total and message.page.offset >= message.page.total:
             self.page_offset = max(0, message.page.total - self.context.page_size)
             self.ask()
             return
-        self.table.show(message.page.rows, message.now, self.marked)
+        self._notify_endings(message)
+        self._last = message
+        self.table.show(message.page.rows, message.now, self.marked, message.queue)
         if self._cursor_after_flip is not None and message.page.rows:
             self.table.move_cursor(row=min(self._cursor_after_flip, len(message.page.rows) - 1), animate=False)
             self._cursor_after_flip = None
         self.query_one(WorkersPanel).show(message.workers, message.now)
         self._status()
 
+    def _notify_endings(self, message: RunsLoaded) -> None:
+        """A notification for each run shown that finished or failed since the last read."""
+        if self._last is None:
+            return
+        before = {row.id: row.status for row in self._last.page.rows}
+        for row in message.page.rows:
+            if before.get(row.id) in ("queued", "running") and row.status in ENDED:
+                text, severity = ending_note(row)
+                self.notify(text, title=f"run #{row.id} {row.status}", severity=severity, timeout=8)
+
     def on_read_failed(self, message: ReadFailed) -> None:
-        self._reading = None
+        self.answered(message)
         self._status(message.message)
 
     def _status(self, error: str | None = None) -> None:
@@ -167,7 +164,7 @@ class RunsScreen(Screen[None]):
     def redraw(self) -> None:
         """Show marks at once, without waiting for the next read."""
         if self._last is not None:
-            self.table.show(self._last.page.rows, self._last.now, self.marked)
+            self.table.show(self._last.page.rows, self._last.now, self.marked, self._last.queue)
         self._status()
 
     # ---- filter, sort, pages ---------------------------------------------------------

@@ -33,6 +33,7 @@ from engine.protocol import (
     Step,
     Weights,
 )
+from llmd4rec_tui.reports.progress import ProgressTracker
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.models import Base, EventRow, Histogram, Metric, Run, RunSummary, UserRanks
 
@@ -70,12 +71,13 @@ class RunIngestor:
         self._run_updates: dict[str, Any] = {}
         self._oldest: float | None = None
         self.summary = self._load_summary()
+        self.progress = ProgressTracker()  # this attempt's pace; the summary keeps its facts
 
     def _load_summary(self) -> dict[str, Any]:
         with self.store.session() as session:
             row = session.get(RunSummary, self.run_id)
             if row is None:
-                return {"events": 0, "bad_lines": 0, "metrics": {}, "last_losses": {}, "loss_trail": []}
+                return {"events": 0, "bad_lines": 0, "metrics": {}, "last_losses": {}, "loss_trail": [], "pace": {}}
             return {
                 "round": row.round,
                 "phase": row.phase,
@@ -83,6 +85,7 @@ class RunIngestor:
                 "progress": row.progress,
                 "last_losses": dict(row.last_losses or {}),
                 "loss_trail": list(row.loss_trail or []),
+                "pace": dict(row.pace or {}),
                 "metrics": {m: {s: dict(v) for s, v in splits.items()} for m, splits in (row.metrics or {}).items()},
                 "crm_ndcg10": row.crm_ndcg10,
                 "llm_ndcg10": row.llm_ndcg10,
@@ -103,6 +106,8 @@ class RunIngestor:
         else:
             self._event(item.type, item.ts, json_safe(_payload(item)))
             self._apply(item)
+            if self.progress.add(item):
+                self.summary["pace"] = json_safe(self.progress.facts())
         self.summary["events"] += 1
         urgent = not isinstance(item, BadLine) and item.type in FLUSH_AT_ONCE
         if urgent or self.pending >= self.batch_size or self.due:

@@ -78,6 +78,7 @@ class RunSummary(Base):
     progress: Mapped[float | None] = mapped_column(Float, default=None)
     last_losses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     loss_trail: Mapped[list[Any]] = mapped_column(default=list)  # recent totals, for sparklines
+    pace: Mapped[dict[str, Any]] = mapped_column(default=dict)  # reports.progress facts: epochs, samples/s, ETA
     # model -> split -> metric -> value: the latest test and best validation metrics
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     crm_ndcg10: Mapped[float | None] = mapped_column(Float, default=None)  # final test, for sorting

@@ -69,6 +69,13 @@ def queue_order(session: Session, include_held: bool = True) -> list[RunRecord]:
     return [RunRecord.from_row(row) for row in session.execute(query)]
 
 
+def queue_positions(session: Session) -> dict[int, int]:
+    """run id -> place in claim order (1 = taken next) of every queued or held run: a held
+    run keeps its place and is skipped until released."""
+    query = select(Run.id).where(Run.status.in_(("queued", "held"))).order_by(*CLAIM_ORDER)
+    return {run_id: place for place, run_id in enumerate(session.scalars(query), start=1)}
+
+
 def resolved_config(config_json: str) -> dict[str, Any]:
     """The stored resolved config; an unreadable one shows as empty rather than hiding the run."""
     try:

@@ -73,6 +73,14 @@ class RunRecord:
     bad_lines: int
     epoch: int | None = field(metadata=SCREEN_ONLY)
     loss_trail: tuple[float, ...] = field(metadata=SCREEN_ONLY)  # recent total losses, for sparklines
+    pace: dict[str, Any] = field(default_factory=dict, metadata=SCREEN_ONLY)  # reports.progress facts
+    lease_expires_at: datetime | None = field(default=None, metadata=SCREEN_ONLY)
+
+    def lease_expired_s(self, now: datetime) -> float | None:
+        """How long ago a running run's lease ran out (its worker stopped renewing it), else None."""
+        if self.status != "running" or self.lease_expires_at is None or self.lease_expires_at >= now:
+            return None
+        return (now - self.lease_expires_at).total_seconds()
 
     def elapsed_s(self, now: datetime) -> float | None:
         """Wall time of the current or last attempt at `now` (None before it started).
@@ -120,6 +128,8 @@ class RunRecord:
             bad_lines=row.bad_lines or 0,
             epoch=row.epoch,
             loss_trail=tuple(float(v) for v in row.loss_trail or () if isinstance(v, int | float)),
+            pace=dict(row.pace or {}),
+            lease_expires_at=utc(row.lease_expires_at),
         )
 
 
@@ -153,6 +163,8 @@ RUN_COLUMNS = (
     RunSummary.bad_lines,
     RunSummary.epoch,
     RunSummary.loss_trail,
+    RunSummary.pace,
+    Run.lease_expires_at,
 )
 
 

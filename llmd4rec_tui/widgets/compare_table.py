@@ -42,6 +42,9 @@ class CompareView(VerticalScroll):
         if comparison == self._shown:
             return
         self._shown = comparison
+        focused = next((t for t in self.query(DataTable) if t.has_focus), None)
+        keep = (focused.id, focused.cursor_row) if focused is not None else None
+        had_focus = self.has_focus_within or not self.screen.focused
         await self.remove_children()
         with_deltas = any(row.deltas for t in comparison.tables for row in t.rows)
         widgets: list[Static | DataTable[Text]] = []
@@ -58,6 +61,18 @@ class CompareView(VerticalScroll):
                 grid.add_row(*table_cells(table, index, with_deltas), key=",".join(map(str, row.run_ids)))
             widgets.append(grid)
         await self.mount_all(widgets)
+        self._restore_focus(keep, had_focus)
+
+    def _restore_focus(self, keep: tuple[str | None, int] | None, had_focus: bool) -> None:
+        """The table the cursor was in keeps focus and row through a rebuild (a pinned
+        baseline, a finished run), so the row `b` pins is always the one highlighted."""
+        tables = list(self.query(DataTable))
+        if not tables or not had_focus:
+            return
+        table = next((t for t in tables if keep is not None and t.id == keep[0]), tables[0])
+        if keep is not None and table.id == keep[0]:
+            table.move_cursor(row=min(keep[1], table.row_count - 1), animate=False)
+        table.focus()
 
     def selected_run_id(self) -> int | None:
         """The first run of the row under the cursor in the focused (or first) table."""

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import RichLog
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, RichLog
 
 from llmd4rec_tui.store.records import EventRecord
 
@@ -64,12 +69,28 @@ def describe(event: EventRecord) -> str:
 
 
 class EventLog(RichLog):
+    """Follows the tail until scrolled up (or `f`); `/` searches, `n` / `N` go to the next
+    or previous line that matches."""
+
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("n", "find(1)", "Next match"),
+        Binding("N", "find(-1)", "Prev match", show=False),
+        Binding("f", "toggle_follow", "Follow"),
+    ]
+
+    class SearchRequested(Message):
+        """`/` in the log: the panel around it shows its search box."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, wrap=False, markup=False, highlight=False, max_lines=20_000)
+        self.follow = True
+        self.query_text = ""
+        self.match: int | None = None  # the line the last search landed on
 
     def add(self, events: Sequence[EventRecord]) -> None:
+        self.auto_scroll = self.follow
         for event in events:
             line = Text()
             line.append(time.strftime("%H:%M:%S ", time.gmtime(event.ts)), style="dim")
@@ -77,3 +98,68 @@ class EventLog(RichLog):
             line.append(f"{event.type:<13} ", style=TYPE_STYLES.get(event.type, "cyan"))
             line.append(describe(event))
             self.write(line)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Scrolling up stops following; scrolling back to the tail resumes it."""
+        super().watch_scroll_y(old, new)
+        if new < old and new < self.max_scroll_y:
+            self.follow = False
+        elif new >= self.max_scroll_y:
+            self.follow = True
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        if self.follow:
+            self.scroll_end(animate=False)
+        self.notify("following the log" if self.follow else "log paused: f or scrolling to the end follows again")
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchRequested())
+
+    def search(self, text: str) -> None:
+        self.query_text = text
+        self.match = None
+        self.action_find(1)
+
+    def action_find(self, step: int) -> None:
+        """Go to the next (step 1) or previous (-1) line holding the search text."""
+        needle = self.query_text.lower()
+        if not needle or not self.lines:
+            return
+        count = len(self.lines)
+        start = self.match if self.match is not None else (int(self.scroll_offset.y) - step)
+        for i in range(1, count + 1):
+            index = (start + step * i) % count
+            if needle in self.lines[index].text.lower():
+                self.match, self.follow = index, False
+                self.scroll_to(y=max(0, index - self.size.height // 2), animate=False)
+                self.notify(f"line {index + 1} of {count}: {self.query_text}", timeout=2)
+                return
+        self.notify(f"not in the log: {self.query_text}", severity="warning", timeout=3)
+
+
+class LogPanel(Vertical):
+    """The event log with a search box under it that shows on `/`."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    def compose(self) -> ComposeResult:
+        yield EventLog(id="event-log")
+        yield Input(placeholder="search the log (enter: find, esc: back)", id="log-search")
+
+    def on_event_log_search_requested(self) -> None:
+        box = self.query_one("#log-search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#log-search")
+    def searched(self, event: Input.Submitted) -> None:
+        log = self.query_one(EventLog)
+        log.search(event.value)
+        log.focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#log-search", Input)
+        if box.has_focus:
+            box.display = False
+            self.query_one(EventLog).focus()

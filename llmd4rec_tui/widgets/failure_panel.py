@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -11,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from engine.protocol import RunFailed
 from llmd4rec_tui.store.records import RunDetail
 
 KIND_HELP = {
@@ -23,11 +23,11 @@ KIND_HELP = {
 }
 
 
-def failure_renderable(detail: RunDetail, event: dict[str, Any] | None) -> RenderableType:
+def failure_renderable(detail: RunDetail, event: RunFailed | None) -> RenderableType:
     run = detail.run
-    kind = run.failure_kind or (event or {}).get("kind")
-    message = run.error or (event or {}).get("message")
-    trace = detail.traceback or (event or {}).get("traceback")
+    kind = run.failure_kind or (event.kind if event else None)
+    message = run.error or (event.message if event else None)
+    trace = detail.traceback or (event.traceback if event else None)
     if run.status not in ("failed", "lost") and not message:
         return Text(f"no failure: the run is {run.status}", style="dim")
     parts: list[RenderableType] = []
@@ -53,5 +53,5 @@ class FailurePanel(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="failure-body")
 
-    def show(self, detail: RunDetail, event: dict[str, Any] | None) -> None:
+    def show(self, detail: RunDetail, event: RunFailed | None) -> None:
         self.query_one("#failure-body", Static).update(failure_renderable(detail, event))

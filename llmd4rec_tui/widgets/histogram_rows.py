@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.screens.run_timeline import HistogramPoint
+from llmd4rec_tui.reports.timeline import HistogramPoint
 from llmd4rec_tui.widgets.text_charts import histogram_strip
 
 STRIP_WIDTH = 36

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
-from llmd4rec_tui.screens.run_timeline import EvalPoint
+from llmd4rec_tui.reports.timeline import EvalPoint
 from llmd4rec_tui.widgets.runs_table import plain
 
 HEADLINE = "ndcg@10"

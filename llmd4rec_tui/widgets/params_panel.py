@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from llmd4rec_tui.screens.run_timeline import RunTimeline
+from llmd4rec_tui.reports.timeline import RunTimeline
 from llmd4rec_tui.widgets.histogram_rows import histogram_rows
 
 

@@ -10,27 +10,39 @@ from rich.text import Text
 from textual.widgets import Static
 
 from llmd4rec_tui.cluster.live_states import LiveSlurmStates
+from llmd4rec_tui.formatting import format_age
 from llmd4rec_tui.store.records import WorkerRecord
 
-#: A heartbeat older than this is shown as stale: the worker may have died.
+#: A heartbeat older than this is shown as lost: the worker died without stopping, and its
+#: runs' leases run out (the next worker to poll re-queues them).
 STALE_AFTER_S = 60.0
+#: A lost worker silent for longer than this is no longer listed, only counted.
+FORGET_AFTER_S = 3600.0
 
 
 def workers_text(workers: Sequence[WorkerRecord], now: datetime, job_states: Mapping[str, str] | None = None) -> Text:
-    if not workers:
+    shown = [w for w in workers if w.heartbeat_age_s(now) <= FORGET_AFTER_S]
+    gone = len(workers) - len(shown)
+    if not shown and not gone:
         return Text("no live workers · press w to start one", style="dim")
     text = Text()
-    for i, worker in enumerate(workers):
+    for i, worker in enumerate(shown):
         if i:
             text.append("   ")
         age = worker.heartbeat_age_s(now)
-        style = "red" if age > STALE_AFTER_S else "green"
-        text.append("♥ ", style=style)
-        text.append(f"{worker.id} {worker.running}/{worker.concurrency} runs ")
-        text.append(f"{age:.0f}s ago", style=style)
-        if worker.cluster_job is not None:
+        if age > STALE_AFTER_S:
+            text.append("✗ ", style="bold red")
+            text.append(f"{worker.id} lost", style="red")
+            text.append(f" · heard from {format_age(age)}", style="red")
+        else:
+            text.append("♥ ", style="green")
+            text.append(f"{worker.id} {worker.running}/{worker.concurrency} runs ")
+            text.append(format_age(age), style="green")
+        if worker.cluster_job is not None:  # a lost job's Slurm state says why (PENDING, GONE)
             state = (job_states or {}).get(worker.cluster_job)
             text.append(f" · job {worker.cluster_job}" + (f" {state}" if state else ""), style="dim")
+    if gone:
+        text.append(("   " if shown else "") + f"{gone} worker(s) silent over an hour not shown", style="dim")
     return text
 
 

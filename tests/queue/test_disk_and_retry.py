@@ -106,3 +106,25 @@ def test_runs_show_lists_every_attempt_with_how_and_when_it_ended(store: Store, 
     table = result.output[result.output.index("attempts") :]
     lines = [line for line in table.splitlines() if line.strip().startswith(("│ 1", "│ 2", "1 ", "2 "))]
     assert len(lines) == 2 and "failed (exception)" in lines[0] and "succeeded" in lines[1], table
+
+
+def test_an_attempt_a_worker_shutdown_interrupted_keeps_its_number(store: Store, tmp_path: Path) -> None:
+    """The interrupted attempt does not use up the budget, but the next one is a new number:
+    the log and the Run screen tell their events apart."""
+    (run_id,) = queue_runs(store, 1)
+    settings = WorkerSettings(
+        poll_s=0.05, heartbeat_s=0.2, lease_s=5.0, grace_s=2.0, runs_dir=tmp_path,
+        engine_cmd=fake_engine("--steps", "500", "--sleep", "0.05"),
+    )  # fmt: skip
+    worker = QueueWorker(store, settings)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    wait_for(lambda: len(steps_done(tmp_path, run_id)) >= 2, what="the engine to start")
+    worker.request_stop()
+    thread.join(timeout=20)
+    stopped = read_run(store, run_id).run
+    assert (stopped.status, stopped.attempts, stopped.max_attempts) == ("queued", 1, 4)
+    run_worker(store, tmp_path, "--steps", "3")
+    detail = read_run(store, run_id)
+    assert (detail.run.status, detail.run.attempts) == ("succeeded", 2)
+    assert [e.attempt for e in read_events(store, run_id, "run_started")] == [1, 2]

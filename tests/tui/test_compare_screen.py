@@ -59,3 +59,17 @@ async def test_an_unwritable_export_is_reported(db_url: str, run_ids: dict[str, 
         await open_compare(pilot, app, [run_ids["base0"], run_ids["base1"]])
         await pilot.press("C")
         await wait_for(pilot, lambda: any("cannot write" in n.message for n in app._notifications))
+
+
+async def test_down_down_b_pins_the_third_row_without_a_tab_key(db_url: str, run_ids: dict[str, int]) -> None:
+    ids = [run_ids["base0"], run_ids["base1"], run_ids["failed"], run_ids["running"]]
+    app = build_app(db_url, poll_s=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_compare(pilot, app, ids)
+        grid = screen.query_one(CompareView).query_one(DataTable)
+        assert grid.has_focus  # what b acts on is the table shown, highlighted
+        await pilot.press("down", "down", "b")
+        assert screen.baseline_id == run_ids["running"]
+        await wait_for(pilot, lambda: screen.query_one(CompareView).query_one(DataTable).has_focus)
+        rebuilt = screen.query_one(CompareView).query_one(DataTable)
+        assert rebuilt.cursor_row == 2  # the pinned row stays under the cursor after the rebuild

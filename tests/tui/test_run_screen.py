@@ -27,7 +27,7 @@ async def test_a_running_run_shows_new_events_as_they_are_written(
     app = build_app(db_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_run(pilot, app, run_id)
-        assert len(screen.timeline.losses["crm"]) == 12 and len(screen.timeline.log) == 46
+        assert len(screen.timeline.curve("crm").losses) == 12 and len(screen.timeline.log) == 46
         await pilot.press("5")
         log = screen.query_one(EventLog)
         await wait_for(pilot, lambda: len(log.lines) == 46)
@@ -37,10 +37,10 @@ async def test_a_running_run_shows_new_events_as_they_are_written(
         ingestor.add(Eval(round=1, phase="crm", model="crm", split="valid", metrics={"ndcg@10": 0.2}))
         ingestor.flush()
         await wait_for(pilot, lambda: len(screen.timeline.log) == 48, timeout=2)  # within a second or so
-        assert screen.timeline.losses["crm"][-1].losses == losses
+        assert screen.timeline.curve("crm").losses[-1].losses == losses
         await wait_for(pilot, lambda: len(log.lines) == 48)
         assert "r1 crm e1 step 22 ce=0.8000" in log.lines[-2].text
-        await wait_for(pilot, lambda: "r1 crm e1 30%" in str(screen.query_one("#run-summary").render()))
+        await wait_for(pilot, lambda: "r1 crm e2 30%" in str(screen.query_one("#run-summary").render()))
         screen.action_show_tab("metrics")
         table = screen.query_one("#metrics-panel").query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 5)

@@ -34,7 +34,7 @@ async def test_runs_open_with_every_run_and_the_live_worker(db_url: str, run_ids
         table = app.screen.query_one(RunsTable)
         row = table.get_row_at(table.run_ids.index(run_ids["running"]))  # what the DataTable holds
         cells = [str(row[table.get_column_index(c)]) for c in ("status", "attempt", "priority", "progress", "elapsed")]
-        assert cells == ["running", "1/3", "0", "r1 crm e0 100%", "2:00"]
+        assert cells == ["running", "1/3", "0", "r1 crm e1/3", "2:00"]
         assert str(table.cell(run_ids["running"], "crm")) == "0.0900"
 
 
@@ -104,10 +104,10 @@ async def test_rows_update_in_place_when_the_database_changes(
         with store.write() as session:
             summary = session.get(RunSummary, run_ids["running"])
             assert summary is not None
-            summary.epoch, summary.progress = 2, 0.5
+            summary.pace = {**summary.pace, "epoch": 2, "fraction": 0.5}
         slot = table.run_ids.index(run_ids["running"])
         progress = table.get_column_index("progress")
-        await wait_for(pilot, lambda: str(table.get_row_at(slot)[progress]) == "r1 crm e2 50%")
+        await wait_for(pilot, lambda: str(table.get_row_at(slot)[progress]) == "r1 crm e3/3 50%")
         assert shown(app) == sorted(run_ids.values(), reverse=True)
 
 
@@ -151,6 +151,7 @@ async def test_help_lists_the_screen_bindings_and_the_palette_has_every_action(
         assert {"Compare", "Mark", "Filter", "Sort", "Next page", "Help"} <= commands
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
         text = app.export_screenshot()
         assert "Hold/release" in text and "Delete" in text and "ctrl+p" in text
         await pilot.press("escape")
@@ -175,3 +176,61 @@ async def test_a_missing_database_explains_itself(tmp_path: Path) -> None:
         assert "no database at" in text and "absent.db" in text
         await pilot.press("q")
     assert not (tmp_path / "absent.db").exists()
+
+
+async def test_a_silent_worker_is_marked_lost_and_its_run_lost_when_the_lease_ran_out(
+    db_url: str, store: Store, run_ids: dict[str, int]
+) -> None:
+    from datetime import timedelta
+
+    from llmd4rec_tui.store.models import Run, Worker
+    from tests.tui.dbfill import NOW
+
+    with store.write() as session:
+        worker = session.get(Worker, "host-a:4242")
+        run = session.get(Run, run_ids["running"])
+        assert worker is not None and run is not None
+        worker.heartbeat_at = NOW - timedelta(minutes=10)
+        run.lease_expires_at = NOW - timedelta(minutes=9)
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        workers = str(app.screen.query_one("#workers", Static).render())
+        assert "host-a:4242 lost" in workers and "heard from 10m ago" in workers
+        assert str(app.screen.query_one(RunsTable).cell(run_ids["running"], "status")) == "lost?"
+
+
+async def test_j_k_g_and_the_queue_column_show_where_u_and_d_move_a_run(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        table = app.screen.query_one(RunsTable)
+
+        def queue_of(name: str) -> str:
+            return str(table.cell(run_ids[name], "queue"))
+
+        assert (queue_of("queued"), queue_of("held"), queue_of("running")) == ("1", "2", "-")
+        await pilot.press("G")
+        assert table.cursor_row == 5
+        await pilot.press("g", "j")
+        assert table.cursor_row == 1 and table.selected_run_id() == run_ids["queued"]
+        await pilot.press("d")
+        await wait_for(pilot, lambda: queue_of("queued") == "2")
+        assert queue_of("held") == "1"
+        await pilot.press("k")
+        assert table.cursor_row == 0
+
+
+async def test_a_run_that_finishes_is_notified_with_its_metric(
+    db_url: str, store: Store, run_ids: dict[str, int]
+) -> None:
+    from llmd4rec_tui.store.models import Run
+
+    app = build_app(db_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(shown(app)) == 6)
+        with store.write() as session:
+            run = session.get(Run, run_ids["running"])
+            assert run is not None
+            run.status = "succeeded"
+        await wait_for(pilot, lambda: any("NDCG@10 0.0900" in str(n.message) for n in app._notifications))

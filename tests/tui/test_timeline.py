@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmd4rec_tui.screens.run_timeline import RunTimeline
+from llmd4rec_tui.reports.timeline import RunTimeline
 from llmd4rec_tui.store.records import EventRecord
 from llmd4rec_tui.widgets.text_charts import histogram_strip, sparkline
 from tests.tui.dbfill import EVENTS
@@ -26,7 +26,7 @@ def test_a_finished_run_folds_into_curves_metrics_and_histograms() -> None:
     timeline = RunTimeline()
     changed = timeline.add(recorded("finished.jsonl"))
     assert changed >= {"losses", "evals", "weights", "params", "log"}
-    assert [len(timeline.losses[p]) for p in ("crm", "llm")] == [18, 18]
+    assert [len(timeline.curve(p).losses) for p in ("crm", "llm")] == [18, 18]
     assert len(timeline.evals) == 8 and {e.model for e in timeline.evals} == {"crm", "llm"}
     assert timeline.weight_rounds() == [0, 1]
     assert [h.epoch for h in timeline.weights_in_round(1)] == [0, 1, 2, 0, 1, 2]  # w2 in the CRM phase, then w1
@@ -41,14 +41,14 @@ def test_events_added_in_pieces_give_the_same_result() -> None:
     whole.add(events)
     for start in range(0, len(events), 10):
         pieces.add(events[start : start + 10])
-    assert pieces.losses == whole.losses and pieces.weights == whole.weights and pieces.evals == whole.evals
+    assert pieces.phases == whole.phases and pieces.weights == whole.weights and pieces.evals == whole.evals
 
 
 def test_a_failed_run_keeps_its_failure() -> None:
     timeline = RunTimeline()
     assert "failure" in timeline.add(recorded("failed.jsonl"))
-    assert timeline.failure is not None and timeline.failure["kind"] == "exception"
-    assert "FloatingPointError" in timeline.failure["traceback"]
+    assert timeline.failure is not None and timeline.failure.kind == "exception"
+    assert "FloatingPointError" in timeline.failure.traceback
 
 
 def test_a_new_attempt_replaces_the_curves_of_the_last() -> None:
@@ -56,7 +56,7 @@ def test_a_new_attempt_replaces_the_curves_of_the_last() -> None:
     timeline.add(recorded("failed.jsonl"))
     timeline.add(recorded("running.jsonl", attempt=2, first_id=100)[:5])
     assert timeline.attempt == 2 and timeline.failure is None
-    assert sum(len(points) for points in timeline.losses.values()) == 3
+    assert sum(len(curve.losses) for curve in timeline.phases.values()) == 3
     assert len(timeline.log) == 57  # the log keeps both attempts
 
 

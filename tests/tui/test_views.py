@@ -66,7 +66,7 @@ def test_rows_carry_progress_metrics_and_the_loss_trail(store: Store, run_ids: d
 
 
 def test_a_start_ahead_of_this_clock_shows_as_no_time_yet(store: Store, run_ids: dict[str, int]) -> None:
-    from llmd4rec_tui.widgets.runs_table import format_elapsed
+    from llmd4rec_tui.formatting import format_duration as format_elapsed
 
     with store.session() as session:
         (running,) = run_page(session, RunFilter(statuses=("running",))).rows
