@@ -99,6 +99,12 @@ class EventLog(RichLog):
             line.append(describe(event))
             self.write(line)
 
+    def on_resize(self) -> None:
+        """A log that follows stays at its tail when its size changes (lines written before
+        the first layout are laid out only then)."""
+        if self.follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Scrolling up stops following; scrolling back to the tail resumes it."""
         super().watch_scroll_y(old, new)

@@ -128,7 +128,7 @@ def test_a_cancelled_job_requeues_its_run_and_another_worker_resumes_it(
             wait_for(lambda: (session.expire_all(), preempted())[1], 60, "the run to be preempted")
         wait_for(lambda: all(read_run(store, i).run.status == "succeeded" for i in ids), SLOW_START_S, "both runs")
         resumed = read_run(store, ids[0]).run
-        assert resumed.worker_id != first.worker_id and resumed.attempts == 1
+        assert resumed.worker_id != first.worker_id and resumed.attempts == 2
         assert steps_done(tmp_path, ids[0]) == list(range(30))  # resumed after its last step, none twice
         stops = [e.payload["reason"] for e in read_events(store, ids[0], "stop")]
         assert stops in (["worker preempted"], [])  # [] when the engine had scancel's SIGTERM first

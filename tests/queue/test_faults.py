@@ -139,5 +139,6 @@ def test_stopping_a_worker_puts_its_run_back_in_the_queue(store: Store, db_url: 
     worker.send_signal(signal.SIGTERM)
     _finish(worker)
     detail = read_run(store, run_id)
-    assert (detail.run.status, detail.run.attempts) == ("queued", 0)
+    # the interrupted attempt keeps its number and gives the run one attempt more
+    assert (detail.run.status, detail.run.attempts, detail.run.max_attempts) == ("queued", 1, 4)
     assert detail.last_checkpoint is not None  # the next worker resumes from here

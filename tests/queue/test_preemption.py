@@ -52,7 +52,7 @@ def _preempt_mid_run(
     worker.send_signal(sig)
     code, stderr = _exit_code(worker)
     detail = read_run(store, run_id)
-    assert (detail.run.status, detail.run.failure_kind, detail.run.attempts) == ("queued", "preempted", 0), stderr
+    assert (detail.run.status, detail.run.failure_kind, detail.run.attempts) == ("queued", "preempted", 1), stderr
     assert detail.last_checkpoint is not None
     stops = read_events(store, run_id, "stop")
     assert [e.payload["reason"] for e in stops] in (["worker preempted"], [])  # [] if the engine stopped first
@@ -74,7 +74,7 @@ def test_a_preempted_worker_requeues_its_run_and_another_resumes_it(
     second = start_worker_process(db_url, tmp_path, fake_engine("--steps", "30"), "--until-empty")
     assert _exit_code(second)[0] == 0
     detail = read_run(store, run_id)
-    assert (detail.run.status, detail.run.attempts) == ("succeeded", 1)
+    assert (detail.run.status, detail.run.attempts) == ("succeeded", 2)  # attempt numbers never repeat
     assert steps_done(tmp_path, run_id) == list(range(30))  # no step ran twice
     assert [e.payload["resumed"] for e in read_events(store, run_id, "run_started")] == [False, True]
 
