@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -99,9 +99,10 @@ class EventLog(RichLog):
             line.append(describe(event))
             self.write(line)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         """A log that follows stays at its tail when its size changes (lines written before
         the first layout are laid out only then)."""
+        super().on_resize(event)
         if self.follow:
             self.call_after_refresh(self.scroll_end, animate=False)
 
