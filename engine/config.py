@@ -170,6 +170,13 @@ class DistillSection:
         "With warm_start: the model a phase starts from competes with its epochs on validation "
         "NDCG@10 (reported as epoch 0), so no phase leaves a model worse on validation than it found it.",
     )
+    round_patience: int | None = _f(
+        None,
+        "Patience of the phases of rounds 1..R (none = train.patience). Round 0 trains to "
+        "convergence; warm-started rounds often peak within a few epochs, and the no-KD "
+        "control with the same value keeps the budgets matched.",
+        min=1,
+    )
     teacher_cache: Literal["auto", "memory", "disk", "off"] = _f(
         "auto", "Frozen teacher logits: computed once per phase and kept (auto: disk when large)."
     )

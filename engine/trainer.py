@@ -86,7 +86,7 @@ class PhaseSettings:
             lr=t.crm_lr if crm else t.llm_lr,
             weight_decay=t.weight_decay,
             optimizer="adam" if crm else "adamw",
-            patience=t.patience,
+            patience=d.round_patience if round > 0 and d.round_patience is not None else t.patience,
             eval_ks=tuple(e.ks),
             eval_batch_size=e.batch_size,
             mask_history=e.mask_history,

@@ -341,6 +341,12 @@ def test_by_default_the_llm_teacher_covers_the_llms_own_samples(tmp_path: Path) 
     assert not list(tmp_path.rglob("teacher_logits.npy"))
 
 
+def test_round_patience_leaves_round_0_shared() -> None:
+    """A [distill] key: the baselines' round 0 stays reusable by a run that shortens its rounds."""
+    assert round0_key(tiny(round_patience=1), "crm", {}) == round0_key(tiny(), "crm", {})
+    assert round0_key(tiny(round_patience=1), "llm", {}) == round0_key(tiny(), "llm", {})
+
+
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_keep_start_if_best_validates_the_start_of_warm_started_phases_only(tmp_path: Path, warm_start: bool) -> None:
     _, events = run(tiny(rounds=1, keep_start_if_best=True, warm_start=warm_start), tmp_path)

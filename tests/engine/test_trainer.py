@@ -263,3 +263,13 @@ def test_kl_is_summed_over_covered_rows_and_divided_by_all_rows() -> None:
     assert float(loss.total.detach()) == pytest.approx(float(expected_total))
     loss.total.backward()
     assert student.grad is not None
+
+
+def test_round_patience_applies_to_the_rounds_after_round_0_only() -> None:
+    config = config_from_dict({"train": {"patience": 10}, "distill": {"mode": "mutual", "round_patience": 3}})
+    assert PhaseSettings.from_config(config, "crm", round=0).patience == 10
+    assert PhaseSettings.from_config(config, "llm", round=0).patience == 10
+    assert PhaseSettings.from_config(config, "crm", round=1).patience == 3
+    assert PhaseSettings.from_config(config, "llm", round=2).patience == 3
+    unset = config_from_dict({"train": {"patience": 10}, "distill": {"mode": "mutual"}})
+    assert PhaseSettings.from_config(unset, "crm", round=1).patience == 10
