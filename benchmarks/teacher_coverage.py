@@ -49,7 +49,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     data = load_dataset(DataSection(dataset=args.dataset))
     torch.manual_seed(0)
     table = torch.randn(data.num_items + 1, 64)
-    backbone = load_backbone(args.backbone, args.layers, resolve_dtype("auto", device), default_cache_dir())
+    backbone = load_backbone(args.backbone, args.layers, resolve_dtype(args.model_dtype, device), default_cache_dir())
     history = args.window if args.readout == "every_item" else args.max_history
     model = LLMRecommender(
         backbone, data, table, prompt_mode="ids", max_history=history, samples_per_user=0,
@@ -82,6 +82,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "threads": torch.get_num_threads(),
         "device": str(device),
         "dtype": args.dtype,
+        "model_dtype": str(backbone.model.dtype).removeprefix("torch."),
         "scored": len(keys),
         "all_positions": total,
         "seconds": round(seconds, 2),
@@ -104,7 +105,7 @@ def markdown(rows: list[dict[str, object]]) -> str:
     first = rows[0]
     note = (
         f"\n{first['backbone']} {first['layers']} layers, {first['device']}, "
-        f"{first['threads']} threads, {first['dtype']} logits.\n"
+        f"{first['threads']} threads, a {first['model_dtype']} decoder, {first['dtype']} logits.\n"
     )
     by = {r["readout"]: r for r in rows}
     if "last" in by and "every_item" in by:
@@ -121,7 +122,10 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16, help="train.llm_batch_size (the phase scores 2x)")
-    parser.add_argument("--dtype", default="float16", choices=["float16", "float32"])
+    parser.add_argument("--dtype", default="float16", choices=["float16", "float32"], help="distill.teacher_dtype")
+    parser.add_argument(
+        "--model-dtype", default="auto", choices=["auto", "float32", "bfloat16"], help="llm.dtype of the decoder"
+    )
     parser.add_argument("--window", type=int, default=50, help="data.llm_max_history for every_item")
     parser.add_argument("--max-history", type=int, default=10, help="data.llm_max_history for last")
     parser.add_argument("--last-users", type=int, default=10, help="users whose prefixes the last readout scores")
@@ -134,7 +138,7 @@ def main() -> int:
     rows = []
     for readout in args.readouts:
         command = [sys.executable, __file__, "--readout", readout]
-        for flag in ("backbone", "layers", "dataset", "device", "threads", "batch_size", "dtype", "window"):
+        for flag in ("backbone", "layers", "dataset", "device", "threads", "batch_size", "dtype", "model_dtype", "window"):
             command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         command += ["--max-history", str(args.max_history), "--last-users", str(args.last_users)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
