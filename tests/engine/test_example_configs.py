@@ -10,7 +10,7 @@ from engine.config import expand_file
 from engine.phase_cache import round0_key
 
 CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"
-SETS = ("ml100k", "ml1m", "quickstart")
+SETS = ("ml100k", "ml100k-every-item", "ml1m", "quickstart")
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.rglob("*.toml")), ids=lambda p: str(p.relative_to(CONFIGS)))
