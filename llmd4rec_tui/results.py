@@ -19,7 +19,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llmd4rec_tui.reporting import (
@@ -368,6 +368,37 @@ def build_results(
         curve = tuple(_curve(members, rounds or {}))
         convergence = tuple(_convergence(rows, members, epochs or {}))
         tables.append(ResultsTable(protocol, tuple(rows), gains, curve, convergence))
+    return tables
+
+
+def head_to_head(
+    ours: list[CompareInput],
+    theirs: list[CompareInput],
+    ranks: UserRanks | None = None,
+    names: tuple[str, str] = ("tuned", "default"),
+) -> list[ResultsTable]:
+    """Two sets of runs of the same methods, e.g. a study's best trial rerun on test and the
+    default config: one row per method and side (labelled by ``names``) and, for each
+    method both sides ran, the gain of ``ours`` over ``theirs``, paired over the seeds both
+    ran and over users like every gain. A side holding two configs of one method is a
+    ValueError: which of them would be compared is not clear."""
+    tables = []
+    sides = {id(run): 0 for run in ours} | {id(run): 1 for run in theirs}
+    for protocol, members in by_protocol(run for run in [*ours, *theirs] if run.metrics).items():
+        rows_by_side: list[dict[tuple[str, str], MethodRow]] = [{}, {}]
+        for side, name in enumerate(names):
+            for row in _method_rows([run for run in members if sides[id(run)] == side]):
+                key = (row.method, row.model)
+                if key in rows_by_side[side]:
+                    raise ValueError(f"{name}: runs of {row.method} with different configs ({row.variant})")
+                rows_by_side[side][key] = replace(row, variant=name)
+        gains = tuple(
+            _relative(row, rows_by_side[1][key], ranks or {})
+            for key, row in rows_by_side[0].items()
+            if key in rows_by_side[1]
+        )
+        rows = tuple(row for side in rows_by_side for row in side.values())
+        tables.append(ResultsTable(protocol, tuple(sorted(rows, key=_row_order)), gains))
     return tables
 
 

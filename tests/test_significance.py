@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from llmd4rec_tui.results import SIGNIFICANT, build_results, to_json, to_latex, to_markdown
+from llmd4rec_tui.results import SIGNIFICANT, build_results, head_to_head, row_label, to_json, to_latex, to_markdown
 from llmd4rec_tui.significance import paired_test, paired_values, per_user_value
 from llmd4rec_tui.store.records import CompareInput
 
@@ -123,3 +123,42 @@ def test_latex_multi_seed_cells_print_plus_minus() -> None:
     runs = [run(1, 0, {"crm": {"ndcg@10": 0.1}}), run(2, 1, {"crm": {"ndcg@10": 0.12}})]
     latex = to_latex(build_results(runs))
     assert r"0.1100 $\pm$ 0.0141" in latex and "textbackslash" not in latex
+
+
+def test_head_to_head_pairs_a_tuned_config_against_the_default_per_method() -> None:
+    """A study's best trial rerun against the default config: both are LLMD4Rec rows, told
+    apart by side, and each model's gain is paired over seeds and users."""
+    rng = np.random.default_rng(5)
+    tuned_runs, default_runs, ranks = [], [], {}
+    mutual = {"distill__mode": "mutual", "distill__rounds": 2}
+    for seed in (0, 1, 2):
+        base = {f"u{i}": int(r) for i, r in enumerate(rng.integers(1, 25, 200))}
+        better = {u: max(1, r - 5) for u, r in base.items()}
+        default_runs.append(run(40 + seed, seed, {"crm": metrics_of(base), "llm": metrics_of(base)}, **mutual))
+        tuned = {**mutual, "distill__beta": 0.3}
+        tuned_runs.append(run(50 + seed, seed, {"crm": metrics_of(better), "llm": metrics_of(base)}, **tuned))
+        ranks[40 + seed] = {"crm": base, "llm": base}
+        ranks[50 + seed] = {"crm": better, "llm": base}
+    (table,) = head_to_head(tuned_runs, default_runs, ranks, names=("best trial", "default"))
+    labels = [row_label(row) for row in table.rows]
+    assert labels == [
+        "LLMD4Rec_C [best trial]",
+        "LLMD4Rec_C [default]",
+        "LLMD4Rec_L [best trial]",
+        "LLMD4Rec_L [default]",
+    ]
+    gains = {g.method: g for g in table.gains}
+    crm, llm = gains["LLMD4Rec_C [best trial]"], gains["LLMD4Rec_L [best trial]"]
+    assert crm.baseline == "LLMD4Rec_C [default]" and crm.seeds == (0, 1, 2)
+    assert crm.tests["ndcg@10"].significant and crm.tests["ndcg@10"].pairs == 600
+    assert crm.relative["ndcg@10"] > 0
+    assert llm.tests["ndcg@10"].p_value == 1.0 and llm.relative["ndcg@10"] == 0
+    assert json.loads(to_json([table]))[0]["gains"][0]["p_value"] is not None
+
+
+def test_head_to_head_refuses_two_configs_of_one_method_on_a_side() -> None:
+    a = run(1, 0, {"crm": {"ndcg@10": 0.1}}, distill__mode="one_way")
+    b = run(2, 0, {"crm": {"ndcg@10": 0.1}}, distill__mode="one_way", distill__beta=0.5)
+    c = run(3, 0, {"crm": {"ndcg@10": 0.1}}, distill__mode="one_way")
+    with pytest.raises(ValueError, match="tuned: runs of One-way"):
+        head_to_head([a, b], [c])

@@ -33,7 +33,8 @@ from llmd4rec_tui.store.queries import final_test_ranks
 from llmd4rec_tui.store.rounds import phase_epochs, round_metrics
 
 
-def _render(tables: list[ResultsTable]) -> None:
+def render_results(tables: list[ResultsTable]) -> None:
+    """The results tables on the terminal (Rich), the same cells as the exports."""
     for table in tables:
         grid = Table(title=f"protocol: {table.protocol}", title_justify="left")
         grid.add_column("method", no_wrap=True)
@@ -101,6 +102,6 @@ def results(
         epochs = phase_epochs(session, [r.id for r in runs])
     tables = build_results(runs, rounds, ranks, epochs)
     if fmt == "table":
-        _render(tables)
+        render_results(tables)
     else:
         typer.echo(EXPORTERS[fmt](tables), nl=False)

@@ -11,8 +11,12 @@ from rich.table import Table
 
 from engine.config import ConfigError
 from llmd4rec_tui.cli.common import fail, out_console, print_wide
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.results_cmd import render_results
+from llmd4rec_tui.cli.selection import check_format, reported_runs
+from llmd4rec_tui.cli.stores import cli_store, open_cli_store
+from llmd4rec_tui.results import EXPORTERS, FORMATS, head_to_head
 from llmd4rec_tui.store.db import StoreError
+from llmd4rec_tui.store.queries import final_test_ranks
 
 search_app = typer.Typer(help="Search hyper-parameters with an Optuna study over queued runs.", no_args_is_help=True)
 
@@ -195,3 +199,37 @@ def ls(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             r.name, f"valid {r.spec.metric} ({r.spec.model})", f"{len(r.trials)}/{r.spec.n_trials}", shown, best_cell
         )
     print_wide(table)
+
+
+@search_app.command("final")
+def final(
+    ctx: typer.Context,
+    name: StudyArg,
+    against: Annotated[
+        list[int] | None,
+        typer.Option("--against", help="A run id of the config to beat (repeat it: the default config's seeds).", min=1),
+    ] = None,
+    against_tag: Annotated[
+        list[str] | None, typer.Option("--against-tag", help="Every run with this tag is on the other side.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+) -> None:
+    """The best trial's rerun on test (tag study:NAME:best) against another config's runs,
+    per method, paired over seeds and users, apart from the search."""
+    from llmd4rec_tui.search.study_file import best_tag
+
+    check_format(fmt, FORMATS)
+    if not against and not against_tag:
+        raise fail("give --against IDS or --against-tag TAG: the runs the best trial is measured against")
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        ours = reported_runs(session, None, [best_tag(name)], include_unfinished=False)
+        theirs = [r for r in reported_runs(session, against, against_tag, False) if r.id not in {o.id for o in ours}]
+        ranks = final_test_ranks(session, [r.id for r in [*ours, *theirs]])
+    try:
+        tables = head_to_head(ours, theirs, ranks, names=("best trial", "against"))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if fmt == "table":
+        render_results(tables)
+    else:
+        typer.echo(EXPORTERS[fmt](tables), nl=False)
