@@ -19,7 +19,7 @@ def test_example_config_validates(path: Path) -> None:
 
 
 #: Files that train their LLM differently on purpose (an epoch-matched baseline).
-OWN_LLM_ROUND0 = {"e4srec_6epochs.toml", "e4srec_layout.toml"}
+OWN_LLM_ROUND0 = {"e4srec_6epochs.toml", "e4srec_layout.toml", "e4srec_title_emb.toml"}
 
 
 @pytest.mark.parametrize("name", SETS)
