@@ -31,8 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engine.lease_watch import ENV_LEASE_FILE
-from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
+from engine.protocol import ENV_LEASE_FILE, RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.executor import EngineHandle, EngineProcess, Executor, LocalExecutor, pump_lines
 from llmd4rec_tui.queue.lease import renew_lease
