@@ -19,7 +19,7 @@ from rich.table import Table
 
 from engine import catalog
 from engine.config import ConfigError, config_from_dict, read_toml
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import EXIT_USAGE, fail
 from llmd4rec_tui.cli.engine_reports import cache_args, engine_report
 
 data_app = typer.Typer(help="Built-in and user datasets: list, fetch, inspect.", no_args_is_help=True)
@@ -64,7 +64,7 @@ def fetch(
     if name not in catalog.FETCHED_DATASETS:
         known = ", ".join(catalog.FETCHED_DATASETS)
         extra = f" ({name} is generated in code and needs no fetch)" if name == catalog.SYNTHETIC else ""
-        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}")
+        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}", EXIT_USAGE)
     report = engine_report("engine", ["data", "fetch", name, *cache_args(cache_dir)], "")
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -123,7 +123,7 @@ def info(
         data.update({k: v for k, v in overrides.items() if v is not None})
         section = config_from_dict({**raw, "data": data}, source).data
     except ConfigError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), EXIT_USAGE) from None
     stats = engine_report("engine", ["data", "info", "--data", json.dumps(asdict(section)), "--source", source], "")
     if as_json:
         typer.echo(json.dumps(stats, indent=2))

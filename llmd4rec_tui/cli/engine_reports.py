@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 
-from engine.protocol import EXIT_USAGE
-from llmd4rec_tui.cli.common import fail
+from engine.protocol import EXIT_USAGE as ENGINE_USAGE
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail
 
 
 def engine_report(module: str, args: list[str], what: str) -> dict[str, Any]:
@@ -38,5 +38,5 @@ def _failure(result: subprocess.CompletedProcess[str], what: str) -> typer.Exit:
         message = "\n".join(lines[starts[-1] :]).removeprefix("error:").strip()
     else:
         message = result.stderr.strip()[-500:] or f"the engine exited with code {result.returncode}"
-    code = EXIT_USAGE if result.returncode == EXIT_USAGE else 1
+    code = EXIT_USAGE if result.returncode == ENGINE_USAGE else EXIT_RUNTIME
     return fail(f"{what}: {message}" if what else message, code=code)

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from engine.config import ConfigError
-from llmd4rec_tui.cli.common import fail, out_console, print_wide
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail, out_console, print_wide
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.store.db import StoreError
 
 search_app = typer.Typer(help="Search hyper-parameters with an Optuna study over queued runs.", no_args_is_help=True)
@@ -48,13 +48,11 @@ def _read(ctx: typer.Context, name: str) -> Any:
     """The study as it stands (a StudyRecord); an unknown name is an exit 2 naming the studies there are."""
     from llmd4rec_tui.search.coordinator import read_study
 
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        return read_study(store, name)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store:
+        try:
+            return read_study(store, name)
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
 
 
 @search_app.command("start")
@@ -69,15 +67,13 @@ def start(
     try:
         spec = load_study(file)
     except ConfigError as exc:
-        raise fail(f"{exc}; no study was created") from exc
-    store = open_cli_store(ctx)
-    try:
-        create_study(store, spec)
-        record = Coordinator(store, spec.name, out_console.print).step()
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+        raise fail(f"{exc}; no study was created", EXIT_USAGE) from exc
+    with cli_store(ctx) as store:
+        try:
+            create_study(store, spec)
+            record = Coordinator(store, spec.name, out_console.print).step()
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     queued = sum(t.state == "RUNNING" for t in record.trials)
     out_console.print(
         f"study {spec.name}: {queued} trial(s) queued of {spec.n_trials}; run a worker, and "
@@ -96,16 +92,14 @@ def run(
     """Follow the study: report rounds, prune, tell results, queue new trials; returns when the budget is spent."""
     from llmd4rec_tui.search.coordinator import Coordinator
 
-    store = open_cli_store(ctx)
-    try:
-        coordinator = Coordinator(store, name, lambda line: out_console.print(line, highlight=False))
-        record = coordinator.step() if once else coordinator.run(poll)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            coordinator = Coordinator(store, name, lambda line: out_console.print(line, highlight=False))
+            record = coordinator.step() if once else coordinator.run(poll)
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
     best = record.best
     closed = sum(t.state in ("COMPLETE", "PRUNED", "FAIL") for t in record.trials)
     line = f"study {name}: {closed} of {record.spec.n_trials} trials closed"
@@ -154,11 +148,11 @@ def best(
 ) -> None:
     """Write the best trial's config (its final seeds as a sweep, a tag of its own) for the seeded rerun on test."""
     if not config_out.parent.is_dir():
-        raise fail(f"--config-out {config_out}: its folder {config_out.parent} does not exist")
+        raise fail(f"--config-out {config_out}: its folder {config_out.parent} does not exist", EXIT_USAGE)
     record = _read(ctx, name)
     chosen = record.best
     if chosen is None:
-        raise fail(f"study {name!r} has no completed trial yet")
+        raise fail(f"study {name!r} has no completed trial yet", EXIT_RUNTIME)
     config_out.write_text(record.spec.best_config_toml(chosen.params, chosen.number), encoding="utf-8")
     out_console.print(
         f"wrote {config_out}: trial {chosen.number} ({chosen.value:.5f} on validation) {chosen.params}; "
@@ -172,13 +166,11 @@ def ls(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The studies in this database with their trials and states."""
     from llmd4rec_tui.search.coordinator import read_study, study_names
 
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        records = [read_study(store, name) for name in study_names(store)]
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store:
+        try:
+            records = [read_study(store, name) for name in study_names(store)]
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     if as_json:
         print(json.dumps([_study_json(r) for r in records], indent=2))
         return

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 
 from engine.protocol import EXIT_PREEMPTED
-from llmd4rec_tui.cli.common import fail, state
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.common import EXIT_USAGE, fail, state
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.queue.settings import (
     ENV_CLUSTER_JOB,
     ENV_ENGINE_CMD,
@@ -83,16 +83,13 @@ def worker(
             cluster_job=cluster_job or None,
         )
     except ValueError as exc:
-        raise fail(str(exc)) from exc
-    store = open_cli_store(ctx)
-    try:
+        raise fail(str(exc), EXIT_USAGE) from exc
+    with cli_store(ctx) as store:
         runner = QueueWorker(store, settings)
         runner.install_signal_handlers()
         where = f"concurrency {concurrency}, runs in {settings.runs_dir}"
         err_console.print(f"worker {runner.id}: {where}", highlight=False)
         started = runner.run()
-    finally:
-        store.close()
     if runner.preempted.is_set():
         err_console.print(f"worker {runner.id}: preempted after {len(started)} attempt(s)", highlight=False)
         raise typer.Exit(EXIT_PREEMPTED)
