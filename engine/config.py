@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from engine import catalog
+
 #: The largest integer any config key may hold: what the database (SQLite, BIGINT) stores.
 INT_MAX = 2**63 - 1
 #: Why the size keys have upper bounds: past them a run hangs or exhausts memory, not computes.
@@ -66,8 +68,9 @@ class RunSection:
 @dataclass(frozen=True)
 class DataSection:
     dataset: str = _f(
-        "synthetic",
-        "Built-in dataset (ml-100k, ml-1m, synthetic) or 'path' to read data.path.",
+        catalog.SYNTHETIC,
+        f"Built-in dataset ({', '.join(d for d in catalog.DATASETS if d != catalog.PATH)}) "
+        f"or '{catalog.PATH}' to read data.path.",
     )
     path: str = _f(
         "",
@@ -124,8 +127,8 @@ class CRMSection:
 @dataclass(frozen=True)
 class LLMSection:
     backbone: str = _f(
-        "tiny-random",
-        "smollm2-135m, tiny-random (built in code) or a local Hugging Face model folder.",
+        catalog.TINY_RANDOM,
+        f"{', '.join(catalog.BACKBONES)} (built in code) or a local Hugging Face model folder.",
     )
     num_layers: int = _f(0, "Keep only the first k decoder layers (0 = all); faster, less accurate.", min=0)
     dtype: Literal["auto", "float32", "bfloat16"] = _f("auto", "auto: float32 on CPU, bfloat16 on CUDA.")
@@ -388,17 +391,17 @@ def _check_cross_field(config: Config, source: str) -> None:
             config.crm.num_heads,
             f"a divisor of crm.hidden_size ({config.crm.hidden_size})",
         )
-    builtin = ("ml-100k", "ml-1m", "synthetic", "path")
-    if config.data.dataset not in builtin:
-        raise ConfigError(source, "data.dataset", config.data.dataset, "one of " + ", ".join(map(repr, builtin)))
-    if config.data.dataset == "path" and not config.data.path:
+    if config.data.dataset not in catalog.DATASETS:
+        expected = "one of " + ", ".join(map(repr, catalog.DATASETS))
+        raise ConfigError(source, "data.dataset", config.data.dataset, expected)
+    if config.data.dataset == catalog.PATH and not config.data.path:
         raise ConfigError(source, "data.path", config.data.path, "a file path when data.dataset = 'path'")
     untimed = config.data.format == "sequences" or (
         config.data.format == "auto" and config.data.path.lower().removesuffix(".gz").endswith(".txt")
     )
     for key in ("time_min", "time_max", "min_rating"):
         value = getattr(config.data, key)
-        if value is not None and config.data.dataset == "path" and untimed:
+        if value is not None and config.data.dataset == catalog.PATH and untimed:
             raise ConfigError(
                 source, f"data.{key}", value, "none for a sequences file (it has no timestamps or ratings)"
             )

@@ -19,7 +19,8 @@ import signal
 import threading
 import time
 
-ENV_LEASE_FILE = "LLMD4REC_LEASE_FILE"
+from engine.protocol import ENV_LEASE_FILE
+
 CHECK_EVERY_S = 0.5
 
 

@@ -27,6 +27,9 @@ EXIT_CANCELLED = 130  # stopped on SIGINT/SIGTERM after a checkpoint and a run_c
 #: How a worker exits after it was preempted (SIGUSR1, or SIGTERM inside a cluster job) and put its
 #: runs back in the queue: EX_TEMPFAIL, so a job script can tell "requeue me" from "done".
 EXIT_PREEMPTED = 75
+#: The environment variable naming the file a worker writes its engine's lease expiry to
+#: every heartbeat (engine/lease_watch.py reads it).
+ENV_LEASE_FILE = "LLMD4REC_LEASE_FILE"
 
 Metrics = dict[str, float]
 

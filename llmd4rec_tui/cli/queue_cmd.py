@@ -10,9 +10,9 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.config import ConfigError
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail
+from llmd4rec_tui.cli.common import DB_INT_MAX, EXIT_RUNTIME, EXIT_USAGE, fail
 from llmd4rec_tui.cli.run_table import render_runs
-from llmd4rec_tui.cli.stores import cli_store, open_cli_store
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.enqueue import add_runs, expand_patterns, validate
 from llmd4rec_tui.queue.errors import QueueError
@@ -46,17 +46,15 @@ def add(
     try:
         pending = validate(expand_patterns(files), data_must_exist=not hold)
     except (ConfigError, QueueError) as exc:
-        raise fail(f"{exc}; nothing was added") from exc
-    store = open_cli_store(ctx)
-    try:
-        result = add_runs(store, pending, priority=priority, force=force, skip_done=skip_done, hold=hold)
-    except QueueError as exc:
-        raise fail(f"{exc}; nothing was added") from exc
-    except SQLAlchemyError as exc:  # a full disk, a lock held past the busy timeout
-        reason = str(getattr(exc, "orig", None) or exc).strip()
-        raise fail(f"cannot write to {display_url(store.url)}: {reason}; nothing was added") from exc
-    finally:
-        store.close()
+        raise fail(f"{exc}; nothing was added", EXIT_USAGE) from exc
+    with cli_store(ctx) as store:
+        try:
+            result = add_runs(store, pending, priority=priority, force=force, skip_done=skip_done, hold=hold)
+        except QueueError as exc:
+            raise fail(f"{exc}; nothing was added", EXIT_RUNTIME) from exc
+        except SQLAlchemyError as exc:  # a full disk, a lock held past the busy timeout
+            reason = str(getattr(exc, "orig", None) or exc).strip()
+            raise fail(f"cannot write to {display_url(store.url)}: {reason}; nothing was added", EXIT_RUNTIME) from exc
     if as_json:
         print(json.dumps({"added": list(result.added), "skipped": list(result.skipped)}))
         return
@@ -80,18 +78,16 @@ def ls(
 
 
 def _apply(ctx: typer.Context, action: str, ids: list[int]) -> None:
-    store = open_cli_store(ctx)
-    try:
-        if action == "hold":
-            control.hold(store, ids)
-        elif action == "release":
-            control.release(store, ids)
-        else:
-            control.remove(store, ids, statuses=control.WAITING)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            if action == "hold":
+                control.hold(store, ids)
+            elif action == "release":
+                control.release(store, ids)
+            else:
+                control.remove(store, ids, statuses=control.WAITING)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     console.print(f"{action}: {', '.join(str(i) for i in ids)}", highlight=False)
 
 
@@ -114,13 +110,11 @@ def rm(ctx: typer.Context, ids: IdsArg) -> None:
 
 
 def _move(ctx: typer.Context, run_id: int, where: control.Move) -> None:
-    store = open_cli_store(ctx)
-    try:
-        control.move(store, run_id, where)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            control.move(store, run_id, where)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
 
 
 @queue_app.command("top")
@@ -157,10 +151,8 @@ def priority(
     ],
 ) -> None:
     """Set the priority of waiting runs: `queue priority 3 4 --to -5`."""
-    store = open_cli_store(ctx)
-    try:
-        control.set_priority(store, ids, value)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            control.set_priority(store, ids, value)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc

@@ -11,13 +11,12 @@ from typing import Annotated
 
 import typer
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.choices import RanksFormat
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail
 from llmd4rec_tui.cli.runs_cmd import runs_app
 from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.store.queries import get_run, run_ranks
 from llmd4rec_tui.store.records import RanksRecord
-
-RANK_FORMATS = ("csv", "json")
 
 
 def ranks_csv(record: RanksRecord) -> str:
@@ -43,18 +42,16 @@ def ranks(
     round_: Annotated[
         int | None, typer.Option("--round", min=0, help="Round of the phase (default: the model's last).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: Annotated[RanksFormat, typer.Option("--format", "-f", help="How to print the ranks.")] = RanksFormat.csv,
 ) -> None:
     """Per-user ranks (user,item,rank with the dataset's original ids) of one evaluation."""
     if model is not None and model not in ("crm", "llm"):
-        raise fail(f"--model {model!r}: expected crm or llm")
+        raise fail(f"--model {model!r}: expected crm or llm", EXIT_USAGE)
     if split not in ("test", "valid"):
-        raise fail(f"--split {split!r}: expected test or valid")
-    if fmt not in RANK_FORMATS:
-        raise fail(f"--format {fmt!r}: expected one of {', '.join(RANK_FORMATS)}")
+        raise fail(f"--split {split!r}: expected test or valid", EXIT_USAGE)
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         if get_run(session, run_id) is None:
-            raise fail(f"no run with id {run_id}")
+            raise fail(f"no run with id {run_id}", EXIT_RUNTIME)
         found = run_ranks(session, [run_id], split, model, round_)
     chosen = _pick(found, model)
     if chosen is None:
@@ -63,9 +60,9 @@ def ranks(
         raise fail(
             f"run {run_id} has no stored {split} ranks of the {model or 'crm or llm'} at {where}{stored}; "
             "runs from before per-user ranks were kept have none",
-            code=1,
+            EXIT_RUNTIME,
         )
-    typer.echo(ranks_csv(chosen) if fmt == "csv" else ranks_json(chosen), nl=False)
+    typer.echo(ranks_csv(chosen) if fmt is RanksFormat.csv else ranks_json(chosen), nl=False)
 
 
 def _pick(found: list[RanksRecord], model: str | None) -> RanksRecord | None:

@@ -8,16 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from llmd4rec_tui.cli.choices import ResultsFormat
 from llmd4rec_tui.cli.common import DB_INT_MAX, print_wide
 from llmd4rec_tui.cli.runs_cmd import runs_app
-from llmd4rec_tui.cli.selection import check_format, reported_runs
+from llmd4rec_tui.cli.selection import reported_runs
 from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.reporting import format_stat
 from llmd4rec_tui.results import (
     CONVERGENCE_NOTE,
     CURVE_METRICS,
     EXPORTERS,
-    FORMATS,
     GAIN_TEST_COLUMNS,
     METRICS,
     ResultsTable,
@@ -91,17 +91,18 @@ def results(
     include_unfinished: Annotated[
         bool, typer.Option("--all", help="Also runs that have not succeeded (their latest metrics).")
     ] = False,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    fmt: Annotated[
+        ResultsFormat, typer.Option("--format", "-f", help="How to print the tables.")
+    ] = ResultsFormat.table,
 ) -> None:
     """Paper-style results: every method's HR/NDCG@{5,10,20}, gains and the round curve."""
-    check_format(fmt, FORMATS)
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         runs = reported_runs(session, ids, tag, include_unfinished)
         rounds = round_metrics(session, [r.id for r in runs], CURVE_METRICS)
         ranks = final_test_ranks(session, [r.id for r in runs])
         epochs = phase_epochs(session, [r.id for r in runs])
     tables = build_results(runs, rounds, ranks, epochs)
-    if fmt == "table":
+    if fmt is ResultsFormat.table:
         render_results(tables)
     else:
-        typer.echo(EXPORTERS[fmt](tables), nl=False)
+        typer.echo(EXPORTERS[fmt.value](tables), nl=False)

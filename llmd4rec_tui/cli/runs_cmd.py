@@ -14,9 +14,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.cli.common import DB_INT_MAX, fail
+from llmd4rec_tui.cli.common import DB_INT_MAX, EXIT_RUNTIME, EXIT_USAGE, fail
 from llmd4rec_tui.cli.run_table import render_runs
-from llmd4rec_tui.cli.stores import cli_store, open_cli_store
+from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.formatting import format_duration, format_moment, format_value, status_label
 from llmd4rec_tui.queue import control
 from llmd4rec_tui.queue.errors import QueueError
@@ -48,7 +48,7 @@ def ls(
     statuses = status or []
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise fail(f"--status {unknown[0]!r}: expected one of {', '.join(STATUSES)}")
+        raise fail(f"--status {unknown[0]!r}: expected one of {', '.join(STATUSES)}", EXIT_USAGE)
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         runs = list_runs(session, RunFilter(statuses=tuple(statuses)), limit=limit, offset=offset)
     render_runs(runs, "runs", as_json, as_csv)
@@ -122,7 +122,7 @@ def show(
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         detail = get_run(session, run_id)
     if detail is None:
-        raise fail(f"no run with id {run_id}")
+        raise fail(f"no run with id {run_id}", EXIT_RUNTIME)
     if as_json:
         print(json.dumps(to_jsonable(detail), indent=2))
         return
@@ -132,13 +132,11 @@ def show(
 @runs_app.command("cancel")
 def cancel(ctx: typer.Context, ids: IdsArg) -> None:
     """Cancel runs: waiting ones at once, running ones gracefully (checkpoint, then stop)."""
-    store = open_cli_store(ctx)
-    try:
-        done = control.cancel(store, ids)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            done = control.cancel(store, ids)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     for run_id, what in done.items():
         console.print(f"run {run_id}: {'cancel requested' if what == 'requested' else 'cancelled'}", highlight=False)
 
@@ -153,25 +151,21 @@ def retry(
 ) -> None:
     """Queue failed, cancelled or lost runs again; each resumes from its last checkpoint."""
     if not ids and not failed:
-        raise fail("give run ids or --failed")
-    store = open_cli_store(ctx)
-    try:
-        retried = control.retry(store, ids or (), all_failed=failed)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+        raise fail("give run ids or --failed", EXIT_USAGE)
+    with cli_store(ctx) as store:
+        try:
+            retried = control.retry(store, ids or (), all_failed=failed)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     console.print(f"re-queued {len(retried)} run(s): {', '.join(map(str, retried))}", highlight=False)
 
 
 @runs_app.command("rm")
 def rm(ctx: typer.Context, ids: IdsArg) -> None:
     """Delete runs with their events and metrics (running ones must be cancelled first)."""
-    store = open_cli_store(ctx)
-    try:
-        removed = control.remove(store, ids, statuses=control.REMOVABLE)
-    except QueueError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            removed = control.remove(store, ids, statuses=control.REMOVABLE)
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     console.print(f"removed {len(removed)} run(s)", highlight=False)

@@ -10,11 +10,12 @@ import typer
 from rich.table import Table
 
 from engine.config import ConfigError
-from llmd4rec_tui.cli.common import fail, out_console, print_wide
+from llmd4rec_tui.cli.choices import ResultsFormat
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail, out_console, print_wide
 from llmd4rec_tui.cli.results_cmd import render_results
-from llmd4rec_tui.cli.selection import check_format, reported_runs
-from llmd4rec_tui.cli.stores import cli_store, open_cli_store
-from llmd4rec_tui.results import EXPORTERS, FORMATS, head_to_head
+from llmd4rec_tui.cli.selection import reported_runs
+from llmd4rec_tui.cli.stores import cli_store
+from llmd4rec_tui.results import EXPORTERS, head_to_head
 from llmd4rec_tui.store.db import StoreError
 from llmd4rec_tui.store.queries import final_test_ranks
 
@@ -52,13 +53,11 @@ def _read(ctx: typer.Context, name: str) -> Any:
     """The study as it stands (a StudyRecord); an unknown name is an exit 2 naming the studies there are."""
     from llmd4rec_tui.search.coordinator import read_study
 
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        return read_study(store, name)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store:
+        try:
+            return read_study(store, name)
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
 
 
 @search_app.command("start")
@@ -73,15 +72,13 @@ def start(
     try:
         spec = load_study(file)
     except ConfigError as exc:
-        raise fail(f"{exc}; no study was created") from exc
-    store = open_cli_store(ctx)
-    try:
-        create_study(store, spec)
-        record = Coordinator(store, spec.name, out_console.print).step()
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+        raise fail(f"{exc}; no study was created", EXIT_USAGE) from exc
+    with cli_store(ctx) as store:
+        try:
+            create_study(store, spec)
+            record = Coordinator(store, spec.name, out_console.print).step()
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     queued = sum(t.state == "RUNNING" for t in record.trials)
     out_console.print(
         f"study {spec.name}: {queued} trial(s) queued of {spec.n_trials}; run a worker, and "
@@ -100,16 +97,14 @@ def run(
     """Follow the study: report rounds, prune, tell results, queue new trials; returns when the budget is spent."""
     from llmd4rec_tui.search.coordinator import Coordinator
 
-    store = open_cli_store(ctx)
-    try:
-        coordinator = Coordinator(store, name, lambda line: out_console.print(line, highlight=False))
-        record = coordinator.step() if once else coordinator.run(poll)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    finally:
-        store.close()
+    with cli_store(ctx) as store:
+        try:
+            coordinator = Coordinator(store, name, lambda line: out_console.print(line, highlight=False))
+            record = coordinator.step() if once else coordinator.run(poll)
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
     best = record.best
     closed = sum(t.state in ("COMPLETE", "PRUNED", "FAIL") for t in record.trials)
     line = f"study {name}: {closed} of {record.spec.n_trials} trials closed"
@@ -158,11 +153,11 @@ def best(
 ) -> None:
     """Write the best trial's config (its final seeds as a sweep, a tag of its own) for the seeded rerun on test."""
     if not config_out.parent.is_dir():
-        raise fail(f"--config-out {config_out}: its folder {config_out.parent} does not exist")
+        raise fail(f"--config-out {config_out}: its folder {config_out.parent} does not exist", EXIT_USAGE)
     record = _read(ctx, name)
     chosen = record.best
     if chosen is None:
-        raise fail(f"study {name!r} has no completed trial yet")
+        raise fail(f"study {name!r} has no completed trial yet", EXIT_RUNTIME)
     config_out.write_text(record.spec.best_config_toml(chosen.params, chosen.number), encoding="utf-8")
     out_console.print(
         f"wrote {config_out}: trial {chosen.number} ({chosen.value:.5f} on validation) {chosen.params}; "
@@ -176,13 +171,11 @@ def ls(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The studies in this database with their trials and states."""
     from llmd4rec_tui.search.coordinator import read_study, study_names
 
-    store = open_cli_store(ctx, for_reading=True)
-    try:
-        records = [read_study(store, name) for name in study_names(store)]
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        store.close()
+    with cli_store(ctx, for_reading=True) as store:
+        try:
+            records = [read_study(store, name) for name in study_names(store)]
+        except StoreError as exc:
+            raise fail(str(exc), EXIT_RUNTIME) from exc
     if as_json:
         print(json.dumps([_study_json(r) for r in records], indent=2))
         return
@@ -207,20 +200,23 @@ def final(
     name: StudyArg,
     against: Annotated[
         list[int] | None,
-        typer.Option("--against", help="A run id of the config to beat (repeat it: the default config's seeds).", min=1),
+        typer.Option(
+            "--against", help="A run id of the config to beat (repeat it: the default config's seeds).", min=1
+        ),
     ] = None,
     against_tag: Annotated[
         list[str] | None, typer.Option("--against-tag", help="Every run with this tag is on the other side.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    fmt: Annotated[
+        ResultsFormat, typer.Option("--format", "-f", help="How to print the tables.")
+    ] = ResultsFormat.table,
 ) -> None:
     """The best trial's rerun on test (tag study:NAME:best) against another config's runs,
     per method, paired over seeds and users, apart from the search."""
     from llmd4rec_tui.search.study_file import best_tag
 
-    check_format(fmt, FORMATS)
     if not against and not against_tag:
-        raise fail("give --against IDS or --against-tag TAG: the runs the best trial is measured against")
+        raise fail("give --against ID or --against-tag TAG: the runs the best trial is measured against", EXIT_USAGE)
     with cli_store(ctx, for_reading=True) as store, store.session() as session:
         ours = reported_runs(session, None, [best_tag(name)], include_unfinished=False)
         theirs = [r for r in reported_runs(session, against, against_tag, False) if r.id not in {o.id for o in ours}]
@@ -228,8 +224,8 @@ def final(
     try:
         tables = head_to_head(ours, theirs, ranks, names=("best trial", "against"))
     except ValueError as exc:
-        raise fail(str(exc)) from exc
-    if fmt == "table":
+        raise fail(str(exc), EXIT_USAGE) from exc
+    if fmt is ResultsFormat.table:
         render_results(tables)
     else:
-        typer.echo(EXPORTERS[fmt](tables), nl=False)
+        typer.echo(EXPORTERS[fmt.value](tables), nl=False)

@@ -1,4 +1,4 @@
-"""Choosing runs by id and tag, and checking --format, shared by `runs compare` and `runs results`."""
+"""Choosing runs by id and tag, shared by `runs compare`, `runs results` and `runs plot`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from llmd4rec_tui.cli.common import fail
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail
 from llmd4rec_tui.store.records import CompareInput
 from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
@@ -17,28 +17,23 @@ def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str]
     for name in tags or []:
         tagged = run_ids_with_tag(session, name)
         if not tagged:
-            raise fail(f"--tag {name!r}: no run has this tag")
+            raise fail(f"--tag {name!r}: no run has this tag", EXIT_RUNTIME)
         chosen += [i for i in tagged if i not in chosen]
     if not chosen:
-        raise fail("give run ids or --tag to choose the runs")
+        raise fail("give run ids or --tag to choose the runs", EXIT_USAGE)
     try:
         return list(compare_inputs(session, chosen))
     except KeyError as exc:
-        raise fail(str(exc.args[0])) from exc
+        raise fail(str(exc.args[0]), EXIT_RUNTIME) from exc
 
 
 def reported_runs(
     session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None, include_unfinished: bool
 ) -> list[CompareInput]:
-    """The chosen runs that have succeeded (all of them with include_unfinished); none is an exit 2."""
+    """The chosen runs that have succeeded (all of them with include_unfinished); none is a runtime failure."""
     runs = chosen_runs(session, ids, tags)
     if not include_unfinished:
         runs = [r for r in runs if r.status == "succeeded"]
     if not runs:
-        raise fail("none of the chosen runs has succeeded yet (use --all to include the others)")
+        raise fail("none of the chosen runs has succeeded yet (use --all to include the others)", EXIT_RUNTIME)
     return runs
-
-
-def check_format(fmt: str, formats: Sequence[str]) -> None:
-    if fmt not in formats:
-        raise fail(f"--format {fmt!r}: expected one of {', '.join(formats)}")

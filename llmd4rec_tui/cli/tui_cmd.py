@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from llmd4rec_tui.cli.common import fail, state
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, fail, state
 from llmd4rec_tui.store.db import StoreError
 from llmd4rec_tui.store.views import open_for_reading
-
-EXIT_NO_DATABASE = 1
 
 
 def open_tui(
@@ -23,7 +21,7 @@ def open_tui(
     try:
         open_for_reading(url).close()  # say what is wrong on stderr before taking the screen
     except StoreError as exc:
-        raise fail(str(exc), EXIT_NO_DATABASE) from exc
+        raise fail(str(exc), EXIT_RUNTIME) from exc
     from llmd4rec_tui.app import make_app  # Textual loads only when the TUI opens
 
     make_app(url, poll_s=poll, page_size=page_size).run()

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from engine.protocol import EXIT_PREEMPTED
-from llmd4rec_tui.cli.common import fail, state
-from llmd4rec_tui.cli.stores import open_cli_store
+from llmd4rec_tui.cli.common import EXIT_USAGE, fail, state
+from llmd4rec_tui.cli.stores import cli_store
+from llmd4rec_tui.cli.worker_display import LiveTable, PlainLog
+from llmd4rec_tui.queue.observer import WorkerObserver
 from llmd4rec_tui.queue.settings import (
     ENV_CLUSTER_JOB,
     ENV_ENGINE_CMD,
@@ -83,17 +90,31 @@ def worker(
             cluster_job=cluster_job or None,
         )
     except ValueError as exc:
-        raise fail(str(exc)) from exc
-    store = open_cli_store(ctx)
-    try:
-        runner = QueueWorker(store, settings)
+        raise fail(str(exc), EXIT_USAGE) from exc
+    with cli_store(ctx) as store, _display() as observer:
+        runner = QueueWorker(store, settings, observer=observer)
         runner.install_signal_handlers()
         where = f"concurrency {concurrency}, runs in {settings.runs_dir}"
         err_console.print(f"worker {runner.id}: {where}", highlight=False)
         started = runner.run()
-    finally:
-        store.close()
     if runner.preempted.is_set():
         err_console.print(f"worker {runner.id}: preempted after {len(started)} attempt(s)", highlight=False)
         raise typer.Exit(EXIT_PREEMPTED)
     err_console.print(f"worker {runner.id}: stopped after {len(started)} attempt(s)", highlight=False)
+
+
+@contextmanager
+def _display() -> Iterator[WorkerObserver]:
+    """On a terminal a live table of the running runs; into a pipe or a job log, plain lines."""
+    console = Console(highlight=False, markup=False)
+    if not console.is_terminal:
+        yield PlainLog(_write_line)
+        return
+    table = LiveTable(lambda line: console.print(Text(line)))
+    with Live(table, console=console, refresh_per_second=2):
+        yield table
+
+
+def _write_line(line: str) -> None:
+    sys.stdout.write(line + "\n")  # one write per line: supervisors of parallel runs share stdout
+    sys.stdout.flush()

@@ -31,11 +31,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engine.lease_watch import ENV_LEASE_FILE
-from engine.protocol import RunCancelled, RunFailed, RunFinished, decode_bytes
+from engine.protocol import ENV_LEASE_FILE, BadLine, Event, RunCancelled, RunFailed, RunFinished, decode_bytes
 from llmd4rec_tui.queue.claim import ClaimedRun
 from llmd4rec_tui.queue.executor import EngineHandle, EngineProcess, Executor, LocalExecutor, pump_lines
 from llmd4rec_tui.queue.lease import renew_lease
+from llmd4rec_tui.queue.observer import NoObserver, WorkerObserver
 from llmd4rec_tui.queue.outcome import (
     Ending,
     Outcome,
@@ -78,8 +78,10 @@ class Supervisor(threading.Thread):
         on_exit: threading.Event | None = None,
         preempt: threading.Event | None = None,
         executor: Executor | None = None,
+        observer: WorkerObserver | None = None,
     ) -> None:
         super().__init__(name=f"run-{claim.id}", daemon=True)
+        self.observer = observer or NoObserver()
         self.store, self.claim, self.settings, self.worker_id = store, claim, settings, worker_id
         self.interrupt = interrupt  # the worker is stopping: stop the engine, put the run back
         self.preempt = preempt or threading.Event()  # ... because the worker was preempted
@@ -246,7 +248,9 @@ class Supervisor(threading.Thread):
                 return True
             try:
                 if line is not None:
-                    _take(line, ingestor, end)
+                    event = _take(line, ingestor, end)
+                    if event is not None:
+                        self.observer.event(self.claim, event)
                 if ingestor.due:
                     ingestor.flush()
                 if not ingestor.owned:  # a flush found the run taken away: the lease is gone
@@ -284,6 +288,7 @@ class Supervisor(threading.Thread):
 
     def _finish(self, outcome: Outcome, returncode: int | None = None, stderr_tail: str | None = None) -> None:
         self.outcome = outcome
+        self.observer.ended(self.claim, outcome)
         requeue = outcome.status == "queued"
         values: dict[str, Any] = {
             "status": outcome.status,
@@ -327,8 +332,8 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
-    """Decode one stdout line, note how the attempt ends, and hand it to the ingestor."""
+def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> Event | None:
+    """Decode one stdout line, note how the attempt ends, and hand it to the ingestor; the event, if it is one."""
     item = decode_bytes(line)
     if isinstance(item, RunFinished):
         end.finished = item
@@ -337,3 +342,4 @@ def _take(line: bytes, ingestor: RunIngestor, end: Ending) -> None:
     elif isinstance(item, RunCancelled):
         end.cancelled = item
     ingestor.add(item)
+    return None if isinstance(item, BadLine) else item

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from llmd4rec_tui.queue.claim import claim_next
 from llmd4rec_tui.queue.executor import Executor, LocalExecutor
 from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
+from llmd4rec_tui.queue.observer import NoObserver, WorkerObserver
 from llmd4rec_tui.queue.settings import WorkerSettings
 from llmd4rec_tui.queue.supervisor import Supervisor
 from llmd4rec_tui.store.db import Store
@@ -33,9 +34,15 @@ log = logging.getLogger(__name__)
 
 class QueueWorker:
     def __init__(
-        self, store: Store, settings: WorkerSettings, worker_id: str | None = None, executor: Executor | None = None
+        self,
+        store: Store,
+        settings: WorkerSettings,
+        worker_id: str | None = None,
+        executor: Executor | None = None,
+        observer: WorkerObserver | None = None,
     ) -> None:
         self.store, self.settings = store, settings
+        self.observer = observer or NoObserver()
         self.id = worker_id or new_worker_id()
         self.executor = executor or LocalExecutor()
         self.stopping = threading.Event()  # claim nothing more
@@ -121,8 +128,17 @@ class QueueWorker:
                 queue_empty = True
                 break
             log.info("worker %s: claimed run %s (attempt %s)", self.id, claim.id, claim.attempt)
+            self.observer.claimed(claim)
             supervisor = Supervisor(
-                self.store, claim, self.settings, self.id, self.interrupt, self._wake, self.preempted, self.executor
+                self.store,
+                claim,
+                self.settings,
+                self.id,
+                self.interrupt,
+                self._wake,
+                self.preempted,
+                self.executor,
+                self.observer,
             )
             supervisor.start()
             self.supervisors.append(supervisor)

@@ -236,7 +236,7 @@ def test_unfinished_runs_are_refused_and_nothing_is_written(source: str, target:
     before = counts(target)
     code, _, err = cli(target, "runs", "import", source, *map(str, ids))
     message = " ".join(err.split())
-    assert code == 2 and "run 4 (sasrec-kd-lr01) is running" in message and "nothing imported" in message
+    assert code == 1 and "run 4 (sasrec-kd-lr01) is running" in message and "nothing imported" in message
     if "--tag" not in ids:
         assert "run 5 (gru4rec-kd) is queued, run 6 (gru4rec-kd-big) is held" in message
     assert f"name them: {BASE0}" in message
@@ -264,9 +264,9 @@ def test_an_error_half_way_rolls_the_whole_import_back(
 def test_unknown_ids_are_refused(source: str, target: str) -> None:
     before = counts(target)
     code, _, err = cli(target, "runs", "import", source, "99", str(BASE0), "98")
-    assert code == 2 and "no run with id 98, 99 in the source" in " ".join(err.split())
+    assert code == 1 and "no run with id 98, 99 in the source" in " ".join(err.split())
     code, _, err = cli(target, "runs", "import", source, "--tag", "nosuch")
-    assert code == 2 and "--tag 'nosuch': no run in" in " ".join(err.split())
+    assert code == 1 and "--tag 'nosuch': no run in" in " ".join(err.split())
     assert counts(target) == before
 
 
@@ -293,7 +293,7 @@ def test_a_source_that_is_no_usable_database_is_refused(
     if make is not None:
         make(path)
     code, out, err = cli(str(target), "runs", "import", str(path))
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     assert message.format(path=path.resolve()) in " ".join(err.split())
     assert not target.exists()  # refused before the target is created
 

@@ -94,7 +94,7 @@ def test_duplicates_are_refused_forced_or_skipped(db: str, tmp_path: Path) -> No
     renamed = write(tmp_path / "renamed.toml", GOOD.format(name="other name, same config", seed=1))
     assert cli(db, "queue", "add", str(a))[0] == 0
     code, _, err = cli(db, "queue", "add", str(renamed))
-    assert code == 2 and "same config" in err and "as run 1" in err and "--force" in err
+    assert code == 1 and "same config" in err and "as run 1" in err and "--force" in err
     code, out, _ = cli(db, "queue", "add", str(a), "--skip-done", "--json")
     assert code == 0 and json.loads(out)["added"] == [] and len(json.loads(out)["skipped"]) == 1
     code, out, _ = cli(db, "queue", "add", str(a), "--force", "--json")
@@ -117,10 +117,10 @@ def test_hold_release_reorder_priority_and_remove(db: str, tmp_path: Path) -> No
     assert cli(db, "queue", "rm", "2")[0] == 0
     assert sorted(r["id"] for r in queued(db)) == [1, 3]
     code, _, err = cli(db, "queue", "hold", "42")
-    assert code == 2 and "no run with id 42" in err
+    assert code == 1 and "no run with id 42" in err
 
 
 def test_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
     bad = write(tmp_path / "notes.db", "plain text, not a database " * 50)
     code, _, err = cli(str(bad), "queue", "ls")
-    assert code == 2 and "cannot open the database" in err and "notes.db" in err
+    assert code == 1 and "cannot open the database" in err and "notes.db" in err

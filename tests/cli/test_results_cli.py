@@ -16,17 +16,17 @@ from tests.tui.results_fill import TAG, fill_results
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "code", "message"),
     [
-        (["--format", "xml", "1"], "--format 'xml'"),
-        (["--tag", "nosuch"], "--tag 'nosuch': no run has this tag"),
-        ([], "give run ids or --tag"),
-        (["99"], "no run with id 99"),
+        (["--format", "xml", "1"], 2, "'xml' is not one of"),
+        ([], 2, "give run ids or --tag"),
+        (["--tag", "nosuch"], 1, "--tag 'nosuch': no run has this tag"),
+        (["99"], 1, "no run with id 99"),
     ],
 )
-def test_bad_arguments_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_arguments_exit_2_and_missing_runs_exit_1(tmp_path: Path, args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "runs.db"), "runs", "results", *args])
-    assert result.exit_code == 2
+    assert result.exit_code == code
     assert message in " ".join(result.output.split())
 
 

@@ -75,16 +75,16 @@ def test_show_of_a_failed_run_prints_error_traceback_and_stderr(db: str, tmp_pat
     assert "traceback" in out and "failing on purpose" in out
 
 
-def test_bad_arguments_exit_2_with_a_message(db: str, tmp_path: Path) -> None:
+def test_bad_arguments_exit_2_and_refusals_exit_1_with_a_message(db: str, tmp_path: Path) -> None:
     add(db, tmp_path, 1)
     code, _, err = cli(db, "runs", "show", "7")
-    assert code == 2 and "no run with id 7" in err
+    assert code == 1 and "no run with id 7" in err
     code, _, err = cli(db, "runs", "ls", "--status", "done")
     assert code == 2 and "--status 'done'" in err and "succeeded" in err
     code, _, err = cli(db, "runs", "retry")
     assert code == 2 and "give run ids or --failed" in err
     code, _, err = cli(db, "runs", "retry", "1")
-    assert code == 2 and "run 1 is queued" in err
+    assert code == 1 and "run 1 is queued" in err
 
 
 def test_cancel_retry_and_rm(db: str, tmp_path: Path) -> None:

@@ -40,13 +40,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_the_cli_refuses_a_foreign_sqlite_file_with_exit_2_changing_no_byte(tmp_path: Path) -> None:
+def test_the_cli_refuses_a_foreign_sqlite_file_with_exit_1_changing_no_byte(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     _foreign(f"sqlite:///{path}")
     before = _digest(path)
     for args in (["runs", "ls"], ["queue", "ls"], ["worker", "--until-empty"]):
         result = runner.invoke(app, ["--db", str(path), *args])
-        assert result.exit_code == 2 and "is not an llmd4rec database" in result.stderr, args
+        assert result.exit_code == 1 and "is not an llmd4rec database" in result.stderr, args
     assert _digest(path) == before and not (tmp_path / "other.db-wal").exists()
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("delete",)
 

@@ -108,7 +108,7 @@ def test_reading_commands_work_on_a_read_only_database(read_only_db: Path, tmp_p
     assert _digest(read_only_db) == before
 
 
-def test_writing_commands_say_the_database_is_read_only_and_exit_2(read_only_db: Path, tmp_path: Path) -> None:
+def test_writing_commands_say_the_database_is_read_only_and_exit_1(read_only_db: Path, tmp_path: Path) -> None:
     before = _digest(read_only_db)
     config = tmp_path / "more.toml"
     config.write_text(GOOD)
@@ -121,6 +121,6 @@ def test_writing_commands_say_the_database_is_read_only_and_exit_2(read_only_db:
         ["worker", "--until-empty"],
     ):
         result = runner.invoke(app, ["--db", db, *args])
-        assert result.exit_code == 2, (args, result.stderr, result.exception)
+        assert result.exit_code == 1, (args, result.stderr, result.exception)
         assert "is read-only" in result.stderr and "Traceback" not in result.stderr, args
     assert _digest(read_only_db) == before
