@@ -70,7 +70,7 @@ class ValidPoint:
     """The validation metrics after one epoch of one phase."""
 
     round: int
-    phase: str
+    model: str
     epoch: int
     x: int  # the phase's epoch over all its rounds, from 1
     metrics: dict[str, float]
@@ -79,7 +79,6 @@ class ValidPoint:
 @dataclass(frozen=True)
 class EvalPoint:
     round: int
-    phase: str
     model: str
     split: str
     metrics: dict[str, float]
@@ -90,7 +89,7 @@ class HistogramPoint:
     """One distribution: w1/w2 of an epoch, or a parameter tensor at the end of a phase."""
 
     round: int
-    phase: str
+    model: str
     epoch: int | None
     name: str
     edges: tuple[float, ...]
@@ -102,7 +101,7 @@ class HistogramPoint:
     def of(cls, event: Weights | Params) -> HistogramPoint:
         epoch = event.epoch if isinstance(event, Weights) else None
         edges, counts = tuple(event.edges), tuple(event.counts)
-        return cls(event.round, event.phase, epoch, event.name, edges, counts, event.mean, event.std)
+        return cls(event.round, event.model, epoch, event.name, edges, counts, event.mean, event.std)
 
 
 @dataclass
@@ -125,7 +124,7 @@ class PhaseCurve:
 
     def add_epoch(self, event: EpochEnd) -> None:
         if event.valid:
-            point = ValidPoint(event.round, event.phase, event.epoch, len(self.valid) + 1, dict(event.valid))
+            point = ValidPoint(event.round, event.model, event.epoch, len(self.valid) + 1, dict(event.valid))
             self.valid.append(point)
 
 
@@ -169,13 +168,13 @@ class RunTimeline:
     def _fold(self, event: Event) -> set[str]:
         changed: set[str] = set()
         if isinstance(event, Step):
-            self.curve(event.phase).add_step(event)
+            self.curve(event.model).add_step(event)
             changed.add("losses")
         elif isinstance(event, EpochEnd):
-            self.curve(event.phase).add_epoch(event)
+            self.curve(event.model).add_epoch(event)
             changed.add("losses")
         elif isinstance(event, Eval):
-            self.evals.append(EvalPoint(event.round, event.phase, event.model, event.split, dict(event.metrics)))
+            self.evals.append(EvalPoint(event.round, event.model, event.split, dict(event.metrics)))
             changed.add("evals")
         elif isinstance(event, Weights):
             self.weights.append(HistogramPoint.of(event))
@@ -190,8 +189,9 @@ class RunTimeline:
 
     # ---- views the panels ask for ----------------------------------------------------
 
-    def curve(self, phase: str) -> PhaseCurve:
-        return self.phases.setdefault(phase, PhaseCurve())
+    def curve(self, model: str) -> PhaseCurve:
+        """The curve of the phases that train ``model``."""
+        return self.phases.setdefault(model, PhaseCurve())
 
     def weight_rounds(self) -> list[int]:
         return sorted({h.round for h in self.weights})
@@ -200,11 +200,11 @@ class RunTimeline:
         return [h for h in self.weights if h.round == round_]
 
     def param_names(self) -> list[tuple[str, str]]:
-        """(phase, tensor name) pairs in the order they first appeared."""
+        """(model, tensor name) pairs in the order they first appeared."""
         seen: dict[tuple[str, str], None] = {}
         for h in self.params:
-            seen.setdefault((h.phase, h.name), None)
+            seen.setdefault((h.model, h.name), None)
         return list(seen)
 
-    def param_history(self, phase: str, name: str) -> list[HistogramPoint]:
-        return [h for h in self.params if h.phase == phase and h.name == name]
+    def param_history(self, model: str, name: str) -> list[HistogramPoint]:
+        return [h for h in self.params if h.model == model and h.name == name]

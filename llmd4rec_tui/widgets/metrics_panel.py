@@ -28,9 +28,9 @@ class MetricsPanel(Vertical):
         table = self.query_one(DataTable)
         keys = sorted({k for e in evals for k in e.metrics}, key=lambda k: (k.partition("@")[0], len(k), k))
         table.clear(columns=True)
-        table.add_columns("round", "phase", "model", "split", *keys)
+        table.add_columns("round", "model", "split", *keys)
         for e in evals:
-            cells = [str(e.round), e.phase, e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys)]
+            cells = [str(e.round), e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys)]
             table.add_row(*(plain(c) for c in cells))
         self._plot(evals)
 

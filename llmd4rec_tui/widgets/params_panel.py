@@ -19,9 +19,9 @@ def params_renderable(timeline: RunTimeline) -> RenderableType:
     if not names:
         return Text("no parameter histograms (the run reports them at the end of each phase)", style="dim")
     parts: list[RenderableType] = []
-    for phase, name in names:
-        parts.append(Text(f"{phase.upper()} · {name}", style="bold"))
-        parts.append(histogram_rows(timeline.param_history(phase, name), "round"))
+    for model, name in names:
+        parts.append(Text(f"{model.upper()} · {name}", style="bold"))
+        parts.append(histogram_rows(timeline.param_history(model, name), "round"))
     return Group(*parts)
 
 
