@@ -26,7 +26,7 @@ from engine.protocol import (
     Weights,
     decode_fields,
 )
-from llmd4rec_tui.store.records import EventRecord
+from llmd4rec_tui.store.records import EventRecord, HistogramRecord
 
 LOSS_KEYS = ("ce", "kl", "wkl", "total")
 #: The distillation terms: near zero beside a CE of 5-7, so they get an axis of their own.
@@ -84,26 +84,6 @@ class EvalPoint:
     metrics: dict[str, float]
 
 
-@dataclass(frozen=True)
-class HistogramPoint:
-    """One distribution: w1/w2 of an epoch, or a parameter tensor at the end of a phase."""
-
-    round: int
-    model: str
-    epoch: int | None
-    name: str
-    edges: tuple[float, ...]
-    counts: tuple[int, ...]
-    mean: float
-    std: float
-
-    @classmethod
-    def of(cls, event: Weights | Params) -> HistogramPoint:
-        epoch = event.epoch if isinstance(event, Weights) else None
-        edges, counts = tuple(event.edges), tuple(event.counts)
-        return cls(event.round, event.model, epoch, event.name, edges, counts, event.mean, event.std)
-
-
 @dataclass
 class PhaseCurve:
     """One phase's losses and per-epoch validation over all its rounds, on one x axis."""
@@ -132,12 +112,13 @@ class PhaseCurve:
 class RunTimeline:
     """Accumulates events; ``add`` returns the names of the panels that changed."""
 
+    run_id: int = 0  # what the histogram records carry
     last_event_id: int = 0
     attempt: int = 0
     phases: dict[str, PhaseCurve] = field(default_factory=dict)
     evals: list[EvalPoint] = field(default_factory=list)
-    weights: list[HistogramPoint] = field(default_factory=list)
-    params: list[HistogramPoint] = field(default_factory=list)
+    weights: list[HistogramRecord] = field(default_factory=list)
+    params: list[HistogramRecord] = field(default_factory=list)
     log: list[EventRecord] = field(default_factory=list)
     failure: RunFailed | None = None
 
@@ -177,10 +158,10 @@ class RunTimeline:
             self.evals.append(EvalPoint(event.round, event.model, event.split, dict(event.metrics)))
             changed.add("evals")
         elif isinstance(event, Weights):
-            self.weights.append(HistogramPoint.of(event))
+            self.weights.append(HistogramRecord.of_event(self.run_id, event))
             changed.add("weights")
         elif isinstance(event, Params):
-            self.params.append(HistogramPoint.of(event))
+            self.params.append(HistogramRecord.of_event(self.run_id, event))
             changed.add("params")
         elif isinstance(event, RunFailed):
             self.failure = event
@@ -196,7 +177,7 @@ class RunTimeline:
     def weight_rounds(self) -> list[int]:
         return sorted({h.round for h in self.weights})
 
-    def weights_in_round(self, round_: int) -> list[HistogramPoint]:
+    def weights_in_round(self, round_: int) -> list[HistogramRecord]:
         return [h for h in self.weights if h.round == round_]
 
     def param_names(self) -> list[tuple[str, str]]:
@@ -206,5 +187,5 @@ class RunTimeline:
             seen.setdefault((h.model, h.name), None)
         return list(seen)
 
-    def param_history(self, model: str, name: str) -> list[HistogramPoint]:
+    def param_history(self, model: str, name: str) -> list[HistogramRecord]:
         return [h for h in self.params if h.model == model and h.name == name]
