@@ -41,15 +41,15 @@ def event_lines(count: int) -> list[str]:
     lines = []
     for index in range(count):
         if index % 5000 == 4999:
-            event: Event = Checkpoint(round=0, phase="crm", path=f"/runs/1/phase-{index}.pt")
+            event: Event = Checkpoint(round=0, model="crm", path=f"/runs/1/phase-{index}.pt")
         elif index % 500 == 250:
-            event = Eval(round=0, phase="crm", model="crm", split="valid", metrics={"ndcg@10": 0.1, "hr@10": 0.2})
+            event = Eval(round=0, model="crm", split="valid", metrics={"ndcg@10": 0.1, "hr@10": 0.2})
         elif index % 500 == 499:
             edges, counts = [i / 20 for i in range(21)], [1] * 20
-            event = Weights(round=0, phase="crm", epoch=index, name="w2", edges=edges, counts=counts, mean=1, std=0)
+            event = Weights(round=0, model="crm", epoch=index, name="w2", edges=edges, counts=counts, mean=1, std=0)
         else:
             losses = {"ce": 1.0 / (index + 1), "kl": 0.5, "wkl": 0.25, "total": 1.75}
-            event = Step(round=0, phase="crm", epoch=0, step=index, losses=losses, lr=1e-3, progress=0.5)
+            event = Step(round=0, model="crm", epoch=0, step=index, losses=losses, lr=1e-3, progress=0.5)
         lines.append(encode(event))
     return lines
 

@@ -125,14 +125,12 @@ def ranks_event(
     targets: np.ndarray,
     ranks: np.ndarray,
     round_: int,
-    phase: str,
     model: str,
     split: str,
 ) -> Ranks:
     """Per-user ranks of one final evaluation, with the dataset's original user and item ids."""
     return Ranks(
         round=round_,
-        phase=phase,
         model=model,
         split=split,
         users=[data.user_ids[int(u)] if data.user_ids else str(int(u)) for u in users],

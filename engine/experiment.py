@@ -237,7 +237,7 @@ class RunCheckpoints:
             self.newest = self.checkpoints.save(self.state)
         finally:
             self.state.progress = None  # the record references live optimizer tensors
-        self.emitter.emit(Checkpoint(round=phase.round, phase=phase.model, path=str(self.newest)))
+        self.emitter.emit(Checkpoint(round=phase.round, model=phase.model, path=str(self.newest)))
 
     def after_epoch(self, index: int, phase: Phase) -> Callable[[PhaseProgress], None]:
         """The train_phase callback that checkpoints phase ``index`` after each epoch."""
@@ -275,7 +275,7 @@ def _train_and_test(
     emitter.emit(
         PhaseStarted(
             round=phase.round,
-            phase=phase.model,
+            model=phase.model,
             teacher=phase.teacher,
             epochs=config.train.crm_epochs if phase.model == "crm" else config.train.llm_epochs,
             teacher_cache=cache_info,
@@ -303,7 +303,6 @@ def _train_and_test(
     emitter.emit(
         Eval(
             round=phase.round,
-            phase=phase.model,
             model=phase.model,
             split="test",
             metrics=test.metrics,
@@ -311,7 +310,7 @@ def _train_and_test(
             seconds=test.seconds,
         )
     )
-    at = (phase.round, phase.model, phase.model, "test")
+    at = (phase.round, phase.model, "test")
     emitter.emit(ranks_event(data, test.user_index, test.targets, test.ranks, *at))
     for event in param_histograms(student, phase.round, phase.model):
         emitter.emit(event)

@@ -48,7 +48,7 @@ def param_histograms(model: Any, round_: int, phase: str) -> list[Params]:
         events.append(
             Params(
                 round=round_,
-                phase=phase,
+                model=phase,
                 name=name,
                 edges=edges,
                 counts=histogram(values, edges),

@@ -5,6 +5,10 @@ wall-clock ``ts``; the rest are the fields of its dataclass below. ``encode`` an
 ``decode`` are the only pair that touch the wire format. ``decode`` never raises on bad
 input: a malformed or unknown line comes back as a ``BadLine`` saying what was wrong, so
 a reader logs it and carries on.
+
+Version 2 names the model a phase trains ``model`` (version 1 called it ``phase``, and its
+``eval`` and ``ranks`` events carried both, always equal); ``upgrade`` maps a version-1 event
+to version 2, so old lines and the payloads stored from them still decode.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-VERSION = 1
+VERSION = 2
+#: Versions ``decode`` reads; older ones go through ``upgrade``.
+READABLE_VERSIONS = (1, 2)
 
 #: How an engine process (``python -m engine run``) exits, and what a worker reads from it.
 EXIT_FINISHED = 0  # a run_finished event was sent
@@ -58,7 +64,7 @@ class RunStarted(Event):
 class PhaseStarted(Event):
     type: ClassVar[str] = "phase_started"
     round: int
-    phase: str  # "crm" or "llm"
+    model: str  # the model this phase trains: "crm" or "llm"
     teacher: str | None = None  # "crm", "llm" or None when the model trains alone
     epochs: int = 0
     teacher_cache: dict[str, Any] = field(default_factory=dict)  # samples, bytes, where, seconds
@@ -70,7 +76,7 @@ class Step(Event):
 
     type: ClassVar[str] = "step"
     round: int
-    phase: str
+    model: str
     epoch: int
     step: int
     losses: Metrics  # ce, kl, wkl, total
@@ -83,7 +89,7 @@ class Step(Event):
 class EpochEnd(Event):
     type: ClassVar[str] = "epoch_end"
     round: int
-    phase: str
+    model: str
     epoch: int
     losses: Metrics
     valid: Metrics = field(default_factory=dict)
@@ -97,7 +103,6 @@ class Eval(Event):
 
     type: ClassVar[str] = "eval"
     round: int
-    phase: str
     model: str  # "crm" or "llm"
     split: str  # "valid" or "test"
     metrics: Metrics
@@ -113,7 +118,6 @@ class Ranks(Event):
 
     type: ClassVar[str] = "ranks"
     round: int
-    phase: str
     model: str  # "crm" or "llm"
     split: str  # "valid" or "test"
     users: list[str]
@@ -127,7 +131,7 @@ class Weights(Event):
 
     type: ClassVar[str] = "weights"
     round: int
-    phase: str
+    model: str
     epoch: int
     name: str  # "w1" or "w2"
     edges: list[float]
@@ -142,7 +146,7 @@ class Params(Event):
 
     type: ClassVar[str] = "params"
     round: int
-    phase: str
+    model: str
     name: str
     edges: list[float]
     counts: list[int]
@@ -155,7 +159,7 @@ class Params(Event):
 class Checkpoint(Event):
     type: ClassVar[str] = "checkpoint"
     round: int
-    phase: str
+    model: str
     path: str
 
 
@@ -298,17 +302,28 @@ def decode(line: str) -> Event | BadLine:
     if not isinstance(raw, dict):
         return BadLine(text, "not a JSON object")
     version = raw.get("v")
-    if version != VERSION:
-        return BadLine(text, f"protocol version {version!r}, expected {VERSION}")
+    if version not in READABLE_VERSIONS:
+        return BadLine(text, f"protocol version {version!r}, expected one of {READABLE_VERSIONS}")
     return decode_fields(raw.get("type"), raw, text)
+
+
+def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 event's fields as version 2 names them: ``phase`` becomes ``model``
+    (where both were sent they were equal). Version-2 fields come back as they are."""
+    if "phase" not in raw:
+        return raw
+    fields = {k: v for k, v in raw.items() if k != "phase"}
+    fields.setdefault("model", raw["phase"])
+    return fields
 
 
 def decode_fields(type_: Any, raw: dict[str, Any], text: str = "") -> Event | BadLine:
     """An event of ``type_`` from its fields (an already parsed line, or a stored event's
-    payload plus ``ts``), checked as ``decode`` checks a line; never raises."""
+    payload plus ``ts``, of either version), checked as ``decode`` checks a line; never raises."""
     cls = EVENT_TYPES.get(type_)
     if cls is None:
         return BadLine(text, f"unknown event type {type_!r}")
+    raw = upgrade(raw)
     kwargs: dict[str, Any] = {}
     for f, hint in _fields_of(cls):
         if f.name not in raw:

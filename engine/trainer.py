@@ -235,7 +235,7 @@ def _weights_event(totals: _EpochTotals, distill: DistillTerm, round_: int, phas
     values = torch.cat(totals.weights).cpu() if totals.weights else torch.zeros(0)
     return Weights(
         round=round_,
-        phase=phase,
+        model=phase,
         epoch=epoch,
         name=distill.weight_name,
         edges=list(WEIGHT_EDGES),
@@ -321,7 +321,7 @@ def train_phase(
         emitter.emit(
             EpochEnd(
                 round=round,
-                phase=phase,
+                model=phase,
                 epoch=0,
                 losses={},
                 valid=best_valid,
@@ -353,7 +353,7 @@ def train_phase(
             emitter.step(
                 Step(
                     round=round,
-                    phase=phase,
+                    model=phase,
                     epoch=epoch,
                     step=step,
                     losses=_step_losses(read[:4], loss.covered),
@@ -379,7 +379,7 @@ def train_phase(
         emitter.emit(
             EpochEnd(
                 round=round,
-                phase=phase,
+                model=phase,
                 epoch=epoch,
                 losses=losses,
                 valid=valid,
@@ -420,7 +420,6 @@ def train_phase(
     emitter.emit(
         Eval(
             round=round,
-            phase=phase,
             model=phase,
             split="valid",
             metrics=best_valid,
@@ -429,7 +428,7 @@ def train_phase(
         )
     )
     valid_targets = data.eval_split("valid").targets[chosen]
-    emitter.emit(ranks_event(data, chosen, valid_targets, best_ranks.numpy(), round, phase, phase, "valid"))
+    emitter.emit(ranks_event(data, chosen, valid_targets, best_ranks.numpy(), round, phase, "valid"))
     return PhaseResult(
         best_epoch=best_epoch,
         best_valid=best_valid,

@@ -25,6 +25,17 @@ STATUS_STYLES = {
     "cancelled": "magenta",
     "lost": "red",
 }
+#: Plot series -> (plotext marker, colour), the same in every plot of the Run screen (losses,
+#: validation per epoch, metrics per round): no two series of one plot share a marker, so a
+#: legend reads without telling colours apart.
+PLOT_SERIES = {
+    "ce": ("braille", "blue"),
+    "total": ("•", "green"),
+    "kl": ("x", "magenta"),
+    "wkl": ("+", "orange"),
+    "crm": ("•", "cyan"),
+    "llm": ("x", "yellow"),
+}
 #: What a missing value shows as in a table cell.
 MISSING = "-"
 

@@ -86,6 +86,7 @@ class CurvePoint:
     round: int
     model: str
     stats: dict[str, MetricStat]
+    variant: str = ""  # the config keys that set this group of mutual runs apart, when there are several
 
 
 @dataclass(frozen=True)
@@ -320,23 +321,36 @@ def _is_full_method(label: str) -> bool:
 
 
 def _curve(runs: list[CompareInput], rounds: dict[int, RoundMetrics]) -> list[CurvePoint]:
-    """Per-round test metrics of both models, averaged over the mutual runs without ablations."""
-    mutual = [
-        r for r in runs if r.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(r.config)[0][0])
-    ]
-    if len({group_key(r) for r in mutual}) != 1:
-        return []  # a curve over several different configs would mean nothing
-    values: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for run in mutual:
-        for round_, models in rounds.get(run.id, {}).items():
-            for model, metrics in models.items():
-                for metric in CURVE_METRICS:
-                    if metric in metrics:
-                        values[(round_, model)][metric].append(metrics[metric])
-    return [
-        CurvePoint(round_, model, {m: mean_std(v) for m, v in metrics.items()})
-        for (round_, model), metrics in sorted(values.items())
-    ]
+    """Per-round test metrics of both models, averaged over the mutual runs without ablations,
+    one curve per group of runs that differ only in their seed (a mean over different configs
+    would mean nothing)."""
+    groups: dict[str, list[CompareInput]] = defaultdict(list)
+    for run in runs:
+        if run.config.get("distill.mode") == "mutual" and _is_full_method(methods_of(run.config)[0][0]):
+            groups[group_key(run)].append(run)
+    members = list(groups.values())
+    points = []
+    for group, variant in zip(members, _variant_labels(members), strict=True):
+        values: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for run in group:
+            for round_, models in rounds.get(run.id, {}).items():
+                for model, metrics in models.items():
+                    for metric in CURVE_METRICS:
+                        if metric in metrics:
+                            values[(round_, model)][metric].append(metrics[metric])
+        points += [
+            CurvePoint(round_, model, {m: mean_std(v) for m, v in metrics.items()}, variant)
+            for (round_, model), metrics in sorted(values.items())
+        ]
+    return points
+
+
+def curve_variants(curve: tuple[CurvePoint, ...]) -> dict[str, list[CurvePoint]]:
+    """The curve's points per group of mutual runs, in the order the groups came."""
+    out: dict[str, list[CurvePoint]] = {}
+    for point in curve:
+        out.setdefault(point.variant, []).append(point)
+    return out
 
 
 def _convergence(rows: list[MethodRow], runs: list[CompareInput], epochs: PhaseEpochs) -> list[Convergence]:
@@ -449,10 +463,11 @@ def to_markdown(tables: list[ResultsTable]) -> str:
                     f"| {item.method} | {item.seed} | {item.run_id} | {phases_cell(item)} | {item.cap} | {binding} |"
                 )
             out.append("\n" + CONVERGENCE_NOTE)
-        if table.curve:
-            out.append("\n| round | model | " + " | ".join(CURVE_METRICS) + " |")
+        for variant, points in curve_variants(table.curve).items():
+            out.append(f"\nper round: {variant}\n" if variant else "")
+            out.append("| round | model | " + " | ".join(CURVE_METRICS) + " |")
             out.append("|---:|---|" + "---:|" * len(CURVE_METRICS))
-            for point in table.curve:
+            for point in points:
                 cells = [format_stat(point.stats.get(m)) for m in CURVE_METRICS]
                 out.append(f"| {point.round} | {point.model} | " + " | ".join(cells) + " |")
         out.append("")
@@ -532,7 +547,10 @@ def to_json(tables: list[ResultsTable]) -> str:
                 ],
                 "gains": [_gain_json(g) for g in t.gains],
                 "significance": significance_note(),
-                "curve": [{"round": p.round, "model": p.model, "metrics": stats(p.stats)} for p in t.curve],
+                "curve": [
+                    {"round": p.round, "model": p.model, "variant": p.variant, "metrics": stats(p.stats)}
+                    for p in t.curve
+                ],
                 "convergence": [
                     {
                         "method": c.method,

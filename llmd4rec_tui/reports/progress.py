@@ -93,17 +93,17 @@ class ProgressTracker:
     def add(self, event: Event) -> bool:
         """Fold one event; True when the progress changed."""
         if isinstance(event, PhaseStarted):
-            self.round, self.phase, self.epochs = event.round, event.phase, event.epochs or None
+            self.round, self.phase, self.epochs = event.round, event.model, event.epochs or None
             self.epoch, self.fraction, self.samples_per_s = 0, 0.0, None
             self._epoch_started, self._epoch_times, self._start_fraction = event.ts, [], 0.0
         elif isinstance(event, Step):
             fraction = min(1.0, max(0.0, event.progress))
-            self._enter(event.round, event.phase, event.epoch, event.ts, fraction)
+            self._enter(event.round, event.model, event.epoch, event.ts, fraction)
             self.fraction = fraction
             if event.samples_per_s > 0:
                 self.samples_per_s = event.samples_per_s
         elif isinstance(event, EpochEnd):
-            self._enter(event.round, event.phase, event.epoch, event.ts, 1.0)
+            self._enter(event.round, event.model, event.epoch, event.ts, 1.0)
             if self._epoch_started is not None and event.ts > self._epoch_started and not self._start_fraction:
                 self._epoch_times.append(event.ts - self._epoch_started)
             elif event.seconds > 0:

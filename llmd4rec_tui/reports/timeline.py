@@ -26,7 +26,7 @@ from engine.protocol import (
     Weights,
     decode_fields,
 )
-from llmd4rec_tui.store.records import EventRecord
+from llmd4rec_tui.store.records import EventRecord, HistogramRecord
 
 LOSS_KEYS = ("ce", "kl", "wkl", "total")
 #: The distillation terms: near zero beside a CE of 5-7, so they get an axis of their own.
@@ -70,7 +70,7 @@ class ValidPoint:
     """The validation metrics after one epoch of one phase."""
 
     round: int
-    phase: str
+    model: str
     epoch: int
     x: int  # the phase's epoch over all its rounds, from 1
     metrics: dict[str, float]
@@ -79,30 +79,9 @@ class ValidPoint:
 @dataclass(frozen=True)
 class EvalPoint:
     round: int
-    phase: str
     model: str
     split: str
     metrics: dict[str, float]
-
-
-@dataclass(frozen=True)
-class HistogramPoint:
-    """One distribution: w1/w2 of an epoch, or a parameter tensor at the end of a phase."""
-
-    round: int
-    phase: str
-    epoch: int | None
-    name: str
-    edges: tuple[float, ...]
-    counts: tuple[int, ...]
-    mean: float
-    std: float
-
-    @classmethod
-    def of(cls, event: Weights | Params) -> HistogramPoint:
-        epoch = event.epoch if isinstance(event, Weights) else None
-        edges, counts = tuple(event.edges), tuple(event.counts)
-        return cls(event.round, event.phase, epoch, event.name, edges, counts, event.mean, event.std)
 
 
 @dataclass
@@ -125,7 +104,7 @@ class PhaseCurve:
 
     def add_epoch(self, event: EpochEnd) -> None:
         if event.valid:
-            point = ValidPoint(event.round, event.phase, event.epoch, len(self.valid) + 1, dict(event.valid))
+            point = ValidPoint(event.round, event.model, event.epoch, len(self.valid) + 1, dict(event.valid))
             self.valid.append(point)
 
 
@@ -133,12 +112,13 @@ class PhaseCurve:
 class RunTimeline:
     """Accumulates events; ``add`` returns the names of the panels that changed."""
 
+    run_id: int = 0  # what the histogram records carry
     last_event_id: int = 0
     attempt: int = 0
     phases: dict[str, PhaseCurve] = field(default_factory=dict)
     evals: list[EvalPoint] = field(default_factory=list)
-    weights: list[HistogramPoint] = field(default_factory=list)
-    params: list[HistogramPoint] = field(default_factory=list)
+    weights: list[HistogramRecord] = field(default_factory=list)
+    params: list[HistogramRecord] = field(default_factory=list)
     log: list[EventRecord] = field(default_factory=list)
     failure: RunFailed | None = None
 
@@ -169,19 +149,19 @@ class RunTimeline:
     def _fold(self, event: Event) -> set[str]:
         changed: set[str] = set()
         if isinstance(event, Step):
-            self.curve(event.phase).add_step(event)
+            self.curve(event.model).add_step(event)
             changed.add("losses")
         elif isinstance(event, EpochEnd):
-            self.curve(event.phase).add_epoch(event)
+            self.curve(event.model).add_epoch(event)
             changed.add("losses")
         elif isinstance(event, Eval):
-            self.evals.append(EvalPoint(event.round, event.phase, event.model, event.split, dict(event.metrics)))
+            self.evals.append(EvalPoint(event.round, event.model, event.split, dict(event.metrics)))
             changed.add("evals")
         elif isinstance(event, Weights):
-            self.weights.append(HistogramPoint.of(event))
+            self.weights.append(HistogramRecord.of_event(self.run_id, event))
             changed.add("weights")
         elif isinstance(event, Params):
-            self.params.append(HistogramPoint.of(event))
+            self.params.append(HistogramRecord.of_event(self.run_id, event))
             changed.add("params")
         elif isinstance(event, RunFailed):
             self.failure = event
@@ -190,21 +170,22 @@ class RunTimeline:
 
     # ---- views the panels ask for ----------------------------------------------------
 
-    def curve(self, phase: str) -> PhaseCurve:
-        return self.phases.setdefault(phase, PhaseCurve())
+    def curve(self, model: str) -> PhaseCurve:
+        """The curve of the phases that train ``model``."""
+        return self.phases.setdefault(model, PhaseCurve())
 
     def weight_rounds(self) -> list[int]:
         return sorted({h.round for h in self.weights})
 
-    def weights_in_round(self, round_: int) -> list[HistogramPoint]:
+    def weights_in_round(self, round_: int) -> list[HistogramRecord]:
         return [h for h in self.weights if h.round == round_]
 
     def param_names(self) -> list[tuple[str, str]]:
-        """(phase, tensor name) pairs in the order they first appeared."""
+        """(model, tensor name) pairs in the order they first appeared."""
         seen: dict[tuple[str, str], None] = {}
         for h in self.params:
-            seen.setdefault((h.phase, h.name), None)
+            seen.setdefault((h.model, h.name), None)
         return list(seen)
 
-    def param_history(self, phase: str, name: str) -> list[HistogramPoint]:
-        return [h for h in self.params if h.phase == phase and h.name == name]
+    def param_history(self, model: str, name: str) -> list[HistogramRecord]:
+        return [h for h in self.params if h.model == model and h.name == name]

@@ -30,6 +30,9 @@ from llmd4rec_tui.widgets.results_view import ResultsView
 #: The order `runs results --tag` takes runs in, so an export equals the CLI's output.
 BY_ID = RunSort("id", descending=False)
 NO_FINISHED = "no finished runs in this selection; `--all` / key `a` to include unfinished"
+TYPING = "typing a tag: enter shows its runs, esc returns to the table (the keys below wait until then)"
+#: Keys that act on the table; while the tag box has focus they type into it, so they are hidden.
+TABLE_ACTIONS = frozenset({"toggle_unfinished", "focus_tag", "export", "figure"})
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ class ResultsScreen(PollingScreen):
     CSS_PATH = "results_screen.tcss"
     AUTO_FOCUS = "#results"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("backspace", "app.pop_screen", "Back", show=False),
         Binding("a", "toggle_unfinished", "Unfinished"),
         Binding("t", "focus_tag", "Tag"),
         Binding("m", "export('md')", "Markdown"),
@@ -128,15 +132,13 @@ class ResultsScreen(PollingScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="t tag: show every run with this tag (empty: the runs chosen on the Runs screen)",
+        yield Input(placeholder="press t to type a tag: every run with it (empty: the runs chosen on the Runs screen)",
                     id="results-tag")  # fmt: skip
         yield Static("loading…", id="results-status")
         yield ResultsView(id="results")
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.source.is_empty:
-            self.query_one("#results-tag", Input).focus()
         self.ask()
         self.start_polling(max(self.context.poll_s, 2.0))
 
@@ -160,7 +162,7 @@ class ResultsScreen(PollingScreen):
 
     def _empty_text(self, loaded: ResultsLoaded) -> str:
         if self.source.is_empty:
-            return "type a tag above, or mark runs (space) or filter them (/) on the Runs screen and press R"
+            return "press t and type a tag, or mark runs (space) or filter them (/) on the Runs screen and press R"
         if not loaded.selected:
             return f"no runs in this selection ({self.source.describe()})"
         return "no runs in this selection" if self.include_unfinished else NO_FINISHED
@@ -172,6 +174,9 @@ class ResultsScreen(PollingScreen):
             status.update(Text(error))
             return
         self.sub_title = self.source.describe()
+        if self.typing:
+            status.update(Text(TYPING))
+            return
         which = "all runs" if self.include_unfinished else "finished runs only"
         text = f"{self.source.describe()} · {which} (a toggles)"
         if self.loaded is not None:
@@ -180,6 +185,30 @@ class ResultsScreen(PollingScreen):
         status.update(Text(text))
 
     # ---- keys --------------------------------------------------------------------------
+
+    @property
+    def typing(self) -> bool:
+        """Whether keys go to the tag box (only after `t` or a click put the focus there)."""
+        return self.is_mounted and self.query_one("#results-tag", Input).has_focus
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a tag is typed, the footer shows only what leaves the box."""
+        return not (action in TABLE_ACTIONS and self.typing)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+        self._status()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+        self._status()
+
+    def action_back(self) -> None:
+        """esc in the tag box returns to the table; elsewhere to the Runs screen."""
+        if self.typing:
+            self.query_one(ResultsView).focus()
+        else:
+            self.app.pop_screen()
 
     def action_toggle_unfinished(self) -> None:
         self.include_unfinished = not self.include_unfinished

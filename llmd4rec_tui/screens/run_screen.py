@@ -59,7 +59,7 @@ class RunScreen(PollingScreen):
         super().__init__()
         self.context = context
         self.run_id = run_id
-        self.timeline = RunTimeline()
+        self.timeline = RunTimeline(run_id)
         self.info: RunDetail | None = None
         self._summary = Text()
 

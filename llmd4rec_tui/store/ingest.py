@@ -127,11 +127,13 @@ class RunIngestor:
         row = {"run_id": self.run_id, "attempt": self.attempt, "type": type_, "ts": ts, "payload": payload}
         self._events.append(row)
 
-    def _metric(self, event: Event, phase: str, model: str, split: str, values: dict[str, float], **at: Any) -> None:
+    def _metric(self, event: Event, model: str, split: str, values: dict[str, float], **at: Any) -> None:
+        """Rows of one model's values; the ``phase`` column names the model its phase trains,
+        which every event of protocol 2 calls ``model`` (and an eval follows its own phase)."""
         for key, value in values.items():
             if not math.isfinite(value):
                 continue
-            row = {"run_id": self.run_id, "round": at.get("round", 0), "phase": phase, "model": model, "split": split}
+            row = {"run_id": self.run_id, "round": at.get("round", 0), "phase": model, "model": model, "split": split}
             row.update(key=key, epoch=at.get("epoch"), step=at.get("step"), value=float(value), ts=event.ts)
             self._metrics.append(row)
 
@@ -143,7 +145,7 @@ class RunIngestor:
                 "run_id": self.run_id,
                 "kind": kind,
                 "round": event.round,
-                "phase": event.phase,
+                "phase": event.model,
                 "epoch": epoch,
                 "name": event.name,
                 "edges": list(event.edges),
@@ -167,20 +169,20 @@ class RunIngestor:
                 "resumed": event.resumed,
             }
         elif isinstance(event, PhaseStarted):
-            s.update(round=event.round, phase=event.phase, epoch=0, progress=0.0)
+            s.update(round=event.round, phase=event.model, epoch=0, progress=0.0)
         elif isinstance(event, Step):
-            s.update(round=event.round, phase=event.phase, epoch=event.epoch, progress=event.progress)
+            s.update(round=event.round, phase=event.model, epoch=event.epoch, progress=event.progress)
             s["last_losses"] = json_safe(dict(event.losses))
             self._trail(event.losses)
             at = {"round": event.round, "epoch": event.epoch, "step": event.step}
-            self._metric(event, event.phase, event.phase, "train", event.losses, **at)
+            self._metric(event, event.model, "train", event.losses, **at)
         elif isinstance(event, EpochEnd):
-            s.update(round=event.round, phase=event.phase, epoch=event.epoch, progress=1.0)
+            s.update(round=event.round, phase=event.model, epoch=event.epoch, progress=1.0)
             at = {"round": event.round, "epoch": event.epoch}
-            self._metric(event, event.phase, event.phase, "epoch", event.losses, **at)
-            self._metric(event, event.phase, event.phase, "valid_epoch", event.valid, **at)
+            self._metric(event, event.model, "epoch", event.losses, **at)
+            self._metric(event, event.model, "valid_epoch", event.valid, **at)
         elif isinstance(event, Eval):
-            self._metric(event, event.phase, event.model, event.split, event.metrics, round=event.round)
+            self._metric(event, event.model, event.split, event.metrics, round=event.round)
             s["metrics"].setdefault(event.model, {})[event.split] = json_safe(dict(event.metrics))
             if event.split == "test":
                 self._headline(event.model, event.metrics)

@@ -15,6 +15,7 @@ from typing import Any, overload
 
 from sqlalchemy import Row
 
+from engine.protocol import Params, Weights
 from llmd4rec_tui.store.models import Histogram, Metric, Run, RunSummary, UserRanks, Worker
 
 ACTIVE_STATUSES = ("queued", "held", "running")
@@ -186,22 +187,32 @@ class MetricRecord:
 
 @dataclass(frozen=True)
 class HistogramRecord:
-    """One stored distribution: w1/w2 of an epoch (kind 'weights') or a tensor ('params')."""
+    """One distribution: w1/w2 of an epoch (kind 'weights') or a tensor at the end of a
+    phase ('params'); read from the histograms table (figures) or folded from its event
+    (the Run screen), the same record either way."""
 
     run_id: int
     kind: str
     round: int
-    phase: str
+    model: str  # the model the phase trained (the table's `phase` column)
     epoch: int | None
     name: str
     edges: tuple[float, ...]
     counts: tuple[int, ...]
+    mean: float = 0.0
+    std: float = 0.0
 
     @classmethod
     def from_row(cls, row: Histogram) -> HistogramRecord:
         edges = tuple(float(e) for e in row.edges or ())
         counts = tuple(int(c) for c in row.counts or ())
-        return cls(row.run_id, row.kind, row.round, row.phase, row.epoch, row.name, edges, counts)
+        return cls(row.run_id, row.kind, row.round, row.phase, row.epoch, row.name, edges, counts, row.mean, row.std)
+
+    @classmethod
+    def of_event(cls, run_id: int, event: Weights | Params) -> HistogramRecord:
+        kind, epoch = ("weights", event.epoch) if isinstance(event, Weights) else ("params", None)
+        edges, counts = tuple(event.edges), tuple(event.counts)
+        return cls(run_id, kind, event.round, event.model, epoch, event.name, edges, counts, event.mean, event.std)
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from engine.config import flatten
 from llmd4rec_tui.store.records import RunDetail
+from llmd4rec_tui.widgets.scroll_body import ScrollBody
 
 
 def _value(value: Any) -> str:
@@ -54,11 +51,6 @@ def config_renderable(detail: RunDetail) -> RenderableType:
     return Group(*parts)
 
 
-class ConfigPanel(VerticalScroll, can_focus=True):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="config-body")
-
+class ConfigPanel(ScrollBody):
     def show(self, detail: RunDetail) -> None:
-        self.query_one("#config-body", Static).update(config_renderable(detail))
+        self.draw(config_renderable(detail))

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, RichLog
 
+from engine.protocol import upgrade
 from llmd4rec_tui.store.records import EventRecord
 
 TYPE_STYLES = {"run_failed": "bold red", "bad_line": "red", "run_finished": "bold green", "log": "yellow"}
@@ -37,9 +38,9 @@ def _teacher_cache(cache: Any) -> str:
 
 def describe(event: EventRecord) -> str:
     """One line per event, the facts a person scans for."""
-    p = event.payload
+    p = upgrade(event.payload)  # a stored protocol-1 payload names the model "phase"
     kind = event.type
-    where = f"r{p.get('round')} {p.get('phase', '')}".rstrip() if "round" in p else ""
+    where = f"r{p.get('round')} {p.get('model', '')}".rstrip() if "round" in p else ""
     if kind == "step":
         return f"{where} e{p.get('epoch')} step {p.get('step')} {_losses(p.get('losses'))}"
     if kind == "epoch_end":

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.reports.timeline import HistogramPoint
+from llmd4rec_tui.store.records import HistogramRecord
 from llmd4rec_tui.widgets.text_charts import histogram_strip
 
 STRIP_WIDTH = 36
 
 
-def histogram_rows(points: list[HistogramPoint], label: str, width: int = STRIP_WIDTH) -> Table:
+def histogram_rows(points: list[HistogramRecord], label: str, width: int = STRIP_WIDTH) -> Table:
     """A grid with a label, the strip, its range and mean ± std; one shared peak."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style="bold")
@@ -32,7 +32,7 @@ def histogram_rows(points: list[HistogramPoint], label: str, width: int = STRIP_
     return grid
 
 
-def _label(point: HistogramPoint, kind: str) -> str:
+def _label(point: HistogramRecord, kind: str) -> str:
     if kind == "epoch":
         return f"{point.name} ep {point.epoch}"
     return f"round {point.round}"

@@ -3,7 +3,7 @@
 x is the phase's step counted over every round (the engine restarts its step count in each
 round): one continuous curve, a dotted line and an ``rN`` label where each round starts.
 CE and total share the left axis; KL and weighted KL, near zero beside a CE of 5-7, get the
-right one. Every series keeps one marker and one colour in every plot (``SERIES``); the
+right one. Every series keeps one marker and one colour in every plot (``PLOT_SERIES``); the
 legend shows the marker and says which axis, so nothing depends on telling colours apart.
 """
 
@@ -13,20 +13,11 @@ from pathlib import Path
 
 from textual_plotext import PlotextPlot
 
+from llmd4rec_tui.formatting import PLOT_SERIES
 from llmd4rec_tui.reports.timeline import KD_KEYS, LOSS_KEYS, PhaseCurve
 
 PHASE_TITLES = {"crm": "CRM phase losses", "llm": "LLM phase losses"}
 VALID_METRIC = "ndcg@10"
-
-#: series -> (marker, colour), the same in every plot.
-SERIES = {
-    "ce": ("braille", "blue"),
-    "total": ("•", "green"),
-    "kl": ("x", "magenta"),
-    "wkl": ("+", "orange"),
-    "crm": ("•", "cyan"),
-    "llm": ("x", "yellow"),
-}
 
 
 def legend(key: str, right: bool = False) -> str:
@@ -61,7 +52,7 @@ class LossPlot(PlotextPlot):
             if not pairs or not any(y for _, y in pairs):
                 continue  # KL terms of a phase without a teacher are all zero: nothing to draw
             right = key in KD_KEYS
-            marker, colour = SERIES[key]
+            marker, colour = PLOT_SERIES[key]
             xs, ys = [x for x, _ in pairs], [y for _, y in pairs]
             plt.plot(xs, ys, label=legend(key, right), marker=marker, color=colour, yside="right" if right else "left")
         for x, round_ in curve.round_starts[1:]:
@@ -91,7 +82,7 @@ class ValidPlot(PlotextPlot):
                 (v.x, v.metrics[VALID_METRIC]) for v in (curve.valid if curve else []) if VALID_METRIC in v.metrics
             ]
             if pairs:
-                marker, colour = SERIES[phase]
+                marker, colour = PLOT_SERIES[phase]
                 xs, ys = [x for x, _ in pairs], [y for _, y in pairs]
                 plt.plot(xs, ys, label=legend(phase), marker=marker, color=colour)
                 drawn = True

@@ -9,7 +9,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
+from llmd4rec_tui.formatting import PLOT_SERIES
 from llmd4rec_tui.reports.timeline import EvalPoint
+from llmd4rec_tui.widgets.loss_plot import legend
 from llmd4rec_tui.widgets.runs_table import plain
 
 HEADLINE = "ndcg@10"
@@ -28,9 +30,9 @@ class MetricsPanel(Vertical):
         table = self.query_one(DataTable)
         keys = sorted({k for e in evals for k in e.metrics}, key=lambda k: (k.partition("@")[0], len(k), k))
         table.clear(columns=True)
-        table.add_columns("round", "phase", "model", "split", *keys)
+        table.add_columns("round", "model", "split", *keys)
         for e in evals:
-            cells = [str(e.round), e.phase, e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys)]
+            cells = [str(e.round), e.model, e.split, *(_cell(e.metrics.get(k)) for k in keys)]
             table.add_row(*(plain(c) for c in cells))
         self._plot(evals)
 
@@ -45,7 +47,9 @@ class MetricsPanel(Vertical):
             points = [(e.round, e.metrics[HEADLINE]) for e in evals
                       if e.model == model and e.split == "valid" and HEADLINE in e.metrics]  # fmt: skip
             if points:
-                plt.plot([x for x, _ in points], [y for _, y in points], label=model.upper(), marker="dot")
+                marker, colour = PLOT_SERIES[model]
+                xs, ys = [x for x, _ in points], [y for _, y in points]
+                plt.plot(xs, ys, label=legend(model), marker=marker, color=colour)
         widget.refresh()
 
 

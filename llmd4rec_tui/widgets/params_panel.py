@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from llmd4rec_tui.reports.timeline import RunTimeline
 from llmd4rec_tui.widgets.histogram_rows import histogram_rows
+from llmd4rec_tui.widgets.scroll_body import ScrollBody
 
 
 def params_renderable(timeline: RunTimeline) -> RenderableType:
@@ -19,17 +15,12 @@ def params_renderable(timeline: RunTimeline) -> RenderableType:
     if not names:
         return Text("no parameter histograms (the run reports them at the end of each phase)", style="dim")
     parts: list[RenderableType] = []
-    for phase, name in names:
-        parts.append(Text(f"{phase.upper()} · {name}", style="bold"))
-        parts.append(histogram_rows(timeline.param_history(phase, name), "round"))
+    for model, name in names:
+        parts.append(Text(f"{model.upper()} · {name}", style="bold"))
+        parts.append(histogram_rows(timeline.param_history(model, name), "round"))
     return Group(*parts)
 
 
-class ParamsPanel(VerticalScroll, can_focus=True):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="params-body")
-
+class ParamsPanel(ScrollBody):
     def show(self, timeline: RunTimeline) -> None:
-        self.query_one("#params-body", Static).update(params_renderable(timeline))
+        self.draw(params_renderable(timeline))

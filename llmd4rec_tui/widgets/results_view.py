@@ -19,6 +19,7 @@ from llmd4rec_tui.results import (
     Gain,
     ResultsTable,
     best_means,
+    curve_variants,
     gain_cell,
     gain_test_cells,
     seeds_label,
@@ -67,13 +68,13 @@ def gain_grid(gains: tuple[Gain, ...], number: int) -> DataTable[Text]:
     return grid
 
 
-def curve_grid(curve: tuple[CurvePoint, ...], number: int) -> DataTable[Text]:
+def curve_grid(curve: list[CurvePoint], grid_id: str) -> DataTable[Text]:
     """One row per round, each model's curve metrics side by side, so a trend reads across."""
     models = sorted({p.model for p in curve})
     by_round: dict[int, dict[str, CurvePoint]] = {}
     for point in curve:
         by_round.setdefault(point.round, {})[point.model] = point
-    grid: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id=f"curve-{number}")
+    grid: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id=grid_id)
     grid.add_columns(*_heads("round", *(f"{model} {m.upper()}" for model in models for m in CURVE_METRICS)))
     for round_, points in sorted(by_round.items()):
         cells = [_right(str(round_))]
@@ -94,8 +95,9 @@ def table_widgets(table: ResultsTable, number: int) -> list[Widget]:
         caption = Static("relative gain (first the fair one: over the no-KD control)", classes="caption")
         note = Static(significance_note(), classes="caption")
         out += [caption, gain_grid(table.gains, number), note]
-    if table.curve:
-        out += [Static("per round (test, mutual runs)", classes="caption"), curve_grid(table.curve, number)]
+    for group, (variant, points) in enumerate(curve_variants(table.curve).items()):
+        title = "per round (test, mutual runs" + (f": {variant})" if variant else ")")
+        out += [Static(Text(title), classes="caption"), curve_grid(points, f"curve-{number}-{group}")]
     return out
 
 

@@ -102,7 +102,7 @@ def run(config: Config, run_dir: Path, **kwargs: Any) -> tuple[dict[str, dict[st
 def test_mutual_schedule_emits_the_documented_sequence(tmp_path: Path) -> None:
     metrics, events = run(tiny(), tmp_path)
     outline = [
-        (e.type, getattr(e, "round", None), getattr(e, "phase", None))
+        (e.type, getattr(e, "round", None), getattr(e, "model", None))
         for e in events
         if e.type in ("phase_started", "round_end", "run_finished", "run_started")
     ]
@@ -120,7 +120,7 @@ def test_mutual_schedule_emits_the_documented_sequence(tmp_path: Path) -> None:
         ("run_finished", None, None),
     ]
     weights = [e for e in events if e.type == "weights"]
-    assert {(e.round, e.phase, e.name) for e in weights} == {  # type: ignore[attr-defined]
+    assert {(e.round, e.model, e.name) for e in weights} == {  # type: ignore[attr-defined]
         (1, "llm", "w1"),
         (1, "crm", "w2"),
         (2, "llm", "w1"),
@@ -162,7 +162,7 @@ def test_without_refresh_the_llm_keeps_round_zero_embeddings(tmp_path: Path, mon
 
 def test_one_way_never_trains_the_llm_after_round_zero(tmp_path: Path) -> None:
     _, events = run(tiny(mode="one_way", rounds=2), tmp_path)
-    phases = [(e.round, e.phase) for e in events if e.type == "phase_started"]  # type: ignore[attr-defined]
+    phases = [(e.round, e.model) for e in events if e.type == "phase_started"]  # type: ignore[attr-defined]
     assert phases == [(0, "crm"), (0, "llm"), (1, "crm"), (2, "crm")]
 
 
@@ -178,7 +178,7 @@ def test_resumed_run_ends_with_the_same_metrics(tmp_path: Path) -> None:
     assert epoch_files(tmp_path / "split") == []  # each phase's own checkpoint deleted its epoch files
     resumed, events = run(config, tmp_path / "split", resume=True)
     assert events[0].resumed  # type: ignore[attr-defined]
-    assert [e.phase for e in events if e.type == "phase_started"] == ["llm", "crm"]  # type: ignore[attr-defined]
+    assert [e.model for e in events if e.type == "phase_started"] == ["llm", "crm"]  # type: ignore[attr-defined]
     assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
 
 
@@ -218,7 +218,7 @@ def test_a_run_stopped_inside_a_phase_resumes_after_its_last_epoch(
     logs = [e.message for e in events if e.type == "log"]  # type: ignore[attr-defined]
     epoch = int(at[-6:-3])
     assert logs == [f"round 1 {model} phase resumes from its checkpoint after epoch {epoch}"]
-    assert [e.phase for e in events if e.type == "phase_started"] == (  # type: ignore[attr-defined]
+    assert [e.model for e in events if e.type == "phase_started"] == (  # type: ignore[attr-defined]
         ["crm"] if model == "crm" else ["llm", "crm"]
     )
     assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
@@ -226,7 +226,7 @@ def test_a_run_stopped_inside_a_phase_resumes_after_its_last_epoch(
 
 def epoch_ends(events: list[Event], model: str) -> list[Event]:
     """The epoch_end events of round 1's ``model`` phase."""
-    return [e for e in events if e.type == "epoch_end" and e.round == 1 and e.phase == model]  # type: ignore[attr-defined]
+    return [e for e in events if e.type == "epoch_end" and e.round == 1 and e.model == model]  # type: ignore[attr-defined]
 
 
 def test_a_finished_run_keeps_its_phase_checkpoints_and_no_epoch_checkpoint(tmp_path: Path) -> None:
@@ -336,7 +336,7 @@ def test_by_default_the_llm_teacher_covers_the_llms_own_samples(tmp_path: Path) 
     _, events = run(tiny(rounds=1, teacher_cache="disk"), tmp_path)
     started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
     assert started.teacher_cache["samples"] == 40 * 2  # data.llm_samples_per_user = 2, 40 users
-    weights = next(e for e in events if e.type == "weights" and e.phase == "crm")  # type: ignore[attr-defined]
+    weights = next(e for e in events if e.type == "weights" and e.model == "crm")  # type: ignore[attr-defined]
     assert sum(weights.counts) == 40 * 2  # type: ignore[attr-defined]
     assert not list(tmp_path.rglob("teacher_logits.npy"))
 
@@ -350,7 +350,7 @@ def test_round_patience_leaves_round_0_shared() -> None:
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_keep_start_if_best_validates_the_start_of_warm_started_phases_only(tmp_path: Path, warm_start: bool) -> None:
     _, events = run(tiny(rounds=1, keep_start_if_best=True, warm_start=warm_start), tmp_path)
-    starts = {(e.round, e.phase) for e in events if e.type == "epoch_end" and e.epoch == 0}  # type: ignore[attr-defined]
+    starts = {(e.round, e.model) for e in events if e.type == "epoch_end" and e.epoch == 0}  # type: ignore[attr-defined]
     assert starts == ({(1, "llm"), (1, "crm")} if warm_start else set())
 
 
@@ -367,5 +367,5 @@ def test_an_every_item_llm_teaches_every_crm_position_in_float16_and_reports_ran
     assert started.teacher_cache["samples"] == every_target  # type: ignore[attr-defined]
     assert started.teacher_cache["bytes"] == every_target * (data.num_items + 1) * 2  # type: ignore[attr-defined]
     assert started.teacher_cache["dtype"] == "float16"  # type: ignore[attr-defined]
-    assert {e.phase for e in events if isinstance(e, Ranks)} >= {"llm", "crm"}
+    assert {e.model for e in events if isinstance(e, Ranks)} >= {"llm", "crm"}
     assert not list(tmp_path.rglob("teacher_logits.npy"))

@@ -19,12 +19,12 @@ def training(seed: int) -> list[Event]:
         for phase, name in (("llm", "w1"), ("crm", "w2")):
             for step in range(1, 4):
                 losses = {"ce": 3.0 / step + round_, "kl": 0.5 / step, "wkl": 0.4 / step, "total": 4.0 / step}
-                events.append(Step(round=round_, phase=phase, epoch=1, step=step, losses=losses, ts=START + step))
+                events.append(Step(round=round_, model=phase, epoch=1, step=step, losses=losses, ts=START + step))
             for epoch in (1, 2):
                 counts = [1 + seed, 2 * epoch, 5, round_]
                 events.append(
                     Weights(
-                        round=round_, phase=phase, epoch=epoch, name=name, edges=EDGES, counts=counts, mean=1.0, std=0.3
+                        round=round_, model=phase, epoch=epoch, name=name, edges=EDGES, counts=counts, mean=1.0, std=0.3
                     )
                 )
     return events

@@ -32,16 +32,16 @@ def test_events_become_metrics_histograms_and_a_current_summary(store: Store) ->
     (run_id,) = queue_runs(store, 1)
     ingestor = RunIngestor(store, run_id, attempt=1, batch_size=1000, max_delay_s=3600)
     ingestor.add(RunStarted(config_hash="h", device="cpu", dataset={"fingerprint": "abc"}, protocol={"split": "loo"}))
-    ingestor.add(PhaseStarted(round=1, phase="llm", epochs=2))
+    ingestor.add(PhaseStarted(round=1, model="llm", epochs=2))
     assert _count(store, EventRow, run_id) == 2  # milestones are written at once
     for step in range(3):
         losses = {"ce": 1.0 - step / 10, "total": 2.0 - step}
-        ingestor.add(Step(round=1, phase="llm", epoch=0, step=step, losses=losses))
-    ingestor.add(Weights(round=1, phase="llm", epoch=0, name="w1", edges=[0, 1, 2], counts=[5, 6], mean=1.1, std=0.3))
-    ingestor.add(Eval(round=1, phase="llm", model="llm", split="test", metrics={"ndcg@10": 0.31, "hr@10": 0.5}))
+        ingestor.add(Step(round=1, model="llm", epoch=0, step=step, losses=losses))
+    ingestor.add(Weights(round=1, model="llm", epoch=0, name="w1", edges=[0, 1, 2], counts=[5, 6], mean=1.1, std=0.3))
+    ingestor.add(Eval(round=1, model="llm", split="test", metrics={"ndcg@10": 0.31, "hr@10": 0.5}))
     ingestor.add(BadLine("garbage", "not JSON"))
     assert _count(store, EventRow, run_id) == 2  # the rest waits for its batch
-    ingestor.add(Checkpoint(round=1, phase="llm", path="/runs/1/ckpt.pt"))
+    ingestor.add(Checkpoint(round=1, model="llm", path="/runs/1/ckpt.pt"))
     assert _count(store, EventRow, run_id) == 9
     ingestor.add(RoundEnd(round=1, metrics={"crm": {"ndcg@10": 0.2}}))
     ingestor.flush()
@@ -72,17 +72,17 @@ def test_batches_flush_by_count_and_by_age(store: Store) -> None:
     flushes: list[int] = []
     ingestor = RunIngestor(store, run_id, 1, batch_size=50, max_delay_s=3600, on_flush=lambda: flushes.append(1))
     for step in range(120):
-        ingestor.add(Step(round=0, phase="crm", epoch=0, step=step, losses={"total": 1.0}))
+        ingestor.add(Step(round=0, model="crm", epoch=0, step=step, losses={"total": 1.0}))
     assert len(flushes) == 2 and _count(store, EventRow, run_id) == 100
     aged = RunIngestor(store, run_id, 1, batch_size=10_000, max_delay_s=0.0)
-    aged.add(Step(round=0, phase="crm", epoch=0, step=999, losses={"total": 1.0}))
+    aged.add(Step(round=0, model="crm", epoch=0, step=999, losses={"total": 1.0}))
     assert _count(store, EventRow, run_id) == 101  # a batch older than max_delay_s goes out at once
 
 
 def test_a_resumed_attempt_continues_the_summary(store: Store) -> None:
     (run_id,) = queue_runs(store, 1)
     first = RunIngestor(store, run_id, 1)
-    first.add(Step(round=0, phase="crm", epoch=0, step=0, losses={"total": 3.0}))
+    first.add(Step(round=0, model="crm", epoch=0, step=0, losses={"total": 3.0}))
     first.flush()
     second = RunIngestor(store, run_id, 2)
     second.add(decode('{"v":1,"type":"step","round":0,"phase":"crm","epoch":0,"step":1,"losses":{"total":2.0}}'))
@@ -102,7 +102,7 @@ def test_deleting_a_run_deletes_its_rows(store: Store) -> None:
 
     (run_id,) = queue_runs(store, 1)
     ingestor = RunIngestor(store, run_id, 1)
-    ingestor.add(Eval(round=0, phase="crm", model="crm", split="test", metrics={"ndcg@10": 0.1}))
+    ingestor.add(Eval(round=0, model="crm", split="test", metrics={"ndcg@10": 0.1}))
     ingestor.flush()
     assert _count(store, Metric, run_id) == 1
     remove(store, [run_id], statuses=("queued",))

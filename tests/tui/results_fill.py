@@ -45,7 +45,7 @@ def add(store: Store, name: str, seed: int, distill: dict[str, Any], status: str
 
 
 def eval_on_test(round_: int, model: str, hr10: float) -> Eval:
-    return Eval(round=round_, phase=model, model=model, split="test", metrics=metrics(hr10), ts=START + round_)
+    return Eval(round=round_, model=model, split="test", metrics=metrics(hr10), ts=START + round_)
 
 
 def baseline(model: str, hr10: float) -> list[Event]:

@@ -19,12 +19,13 @@ from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.cli import app as cli_app
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.results_screen import NO_FINISHED, ResultsScreen
+from llmd4rec_tui.store.db import open_store
 from llmd4rec_tui.store.models import Run
 from llmd4rec_tui.widgets.results_view import ResultsView
 from llmd4rec_tui.widgets.runs_table import RunsTable
 from tests.tui.conftest import build_template
 from tests.tui.pilot_helpers import build_app, wait_for
-from tests.tui.results_fill import TAG, fill_results
+from tests.tui.results_fill import TAG, add, fill_results, mutual
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +91,32 @@ async def test_the_filtered_tag_shows_methods_gains_and_curve_and_exports_equal_
         # The one-seed ablation is paired with SASRec's seed-0 run: 0.29 vs 0.30, not vs their mean.
         assert gains["LLMD4Rec_C w/o w"].plain == "-3.3%" and gains["LLMD4Rec_C w/o w"].style == "red"
         assert seeds["LLMD4Rec_C w/o w"] == "0"
-        assert [t.plain for t in column(screen, "curve-0")] == ["0", "1", "2"]
+        assert [t.plain for t in column(screen, "curve-0-0")] == ["0", "1", "2"]
         for key in ("m", "l", "c", "j"):
             await pilot.press(key)
         await wait_for(pilot, lambda: any(f"results-{TAG}.json" in n.message for n in app._notifications))
     for suffix, fmt in (("md", "md"), ("tex", "latex"), ("csv", "csv"), ("json", "json")):
         written = (tmp_path / f"results-{TAG}.{suffix}").read_text(encoding="utf-8")
         assert written == cli_output(db_url, "--tag", TAG, "--format", fmt)
+
+
+async def test_two_groups_of_mutual_runs_get_a_round_table_each(db_url: str, ids: dict[str, int]) -> None:
+    store = open_store(db_url)
+    half_gamma = {"mode": "mutual", "gamma": 0.5}
+    for seed in (0, 1):
+        add(store, "llmd4rec-g05", seed, half_gamma, "succeeded", mutual([0.3, 0.31], [0.2, 0.25]))
+    store.close()
+    app = build_app(db_url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await runs_shown(pilot, 9)
+        await pilot.press("slash", *f"tag:{TAG}", "enter")
+        screen = await results_open(pilot)
+        assert [t.plain for t in column(screen, "curve-0-0")] == ["0", "1", "2"]  # gamma 1, three rounds
+        assert [t.plain for t in column(screen, "curve-0-1")] == ["0", "1"]
+        assert [t.plain for t in column(screen, "curve-0-1", 3)] == ["0.2000 ± 0.0000", "0.2500 ± 0.0000"]
+        captions = [str(c.render()) for c in screen.query(".caption")]
+        assert "per round (test, mutual runs: gamma=1.0)" in captions
+        assert "per round (test, mutual runs: gamma=0.5)" in captions
 
 
 async def test_marked_runs_start_with_finished_ones_and_a_adds_the_unfinished(
@@ -142,8 +162,9 @@ async def test_without_a_selection_a_typed_tag_chooses_the_runs(db_url: str, ids
         await runs_shown(pilot)
         screen = await results_open(pilot)
         tag_input = screen.query_one("#results-tag", Input)
-        assert tag_input.has_focus and "type a tag" in shown_text(screen)
-        await pilot.press(*"nope")
+        assert not tag_input.has_focus and "press t and type a tag" in shown_text(screen)
+        await pilot.press("t", *"nope")  # t is the key that opens the box, not the tag's first letter
+        assert tag_input.value == "nope"
         await wait_for(pilot, lambda: "no runs in this selection" in shown_text(screen))
         tag_input.value = ""
         await pilot.press(*TAG, "enter")
@@ -155,6 +176,25 @@ async def test_without_a_selection_a_typed_tag_chooses_the_runs(db_url: str, ids
         assert ("m", "Markdown") in app.screen.sections["Results"] and ("a", "Unfinished") in app.screen.sections[
             "Results"
         ]
+
+
+async def test_keys_act_on_the_table_until_t_and_type_in_the_box_until_esc(db_url: str, ids: dict[str, int]) -> None:
+    app = build_app(db_url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await runs_shown(pilot)
+        await pilot.press("slash", *f"tag:{TAG}", "enter")
+        screen = await results_open(pilot)
+        tag_input = screen.query_one("#results-tag", Input)
+        await pilot.press("a")  # a key: the unfinished runs join
+        assert screen.include_unfinished and tag_input.value == ""
+        await pilot.press("t", "a")  # in the box: a letter of the tag, and the footer says so
+        assert tag_input.has_focus and tag_input.value == "a" and screen.include_unfinished
+        status = str(screen.query_one("#results-status").render())
+        assert status.startswith("typing a tag") and not screen.check_action("export", ("md",))
+        await pilot.press("escape")  # back to the table, still on this screen
+        assert app.screen is screen and screen.query_one(ResultsView).has_focus
+        await pilot.press("a")
+        assert not screen.include_unfinished and tag_input.value == "a"
 
 
 async def test_a_run_that_finishes_appears_at_the_next_poll(db_url: str, ids: dict[str, int]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from textual.widgets import TabbedContent
+from textual_plotext import PlotextPlot
 
 from engine.protocol import Log
 from llmd4rec_tui.screens.run_screen import RunScreen
@@ -46,6 +47,27 @@ async def test_loss_curves_run_on_over_rounds_with_the_kl_terms_on_their_own_axi
         assert len(screen.timeline.curve("crm").valid) == 6
         drawn = plain(valid.plt.build())
         assert "•• crm" in drawn and "xx llm" in drawn
+
+
+async def test_each_model_keeps_its_marker_and_colour_from_plot_to_plot(db_url: str, run_ids: dict[str, int]) -> None:
+    app = build_app(db_url, poll_s=3600)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await open_run(pilot, app, run_ids["base0"])
+        valid = screen.query_one(ValidPlot).plt.build()
+        await pilot.press("2")  # the metrics per round
+        metrics = screen.query_one("#metrics-panel").query_one(PlotextPlot)
+        await wait_for(pilot, lambda: "xx llm" in plain(metrics.plt.build()))
+        per_round = metrics.plt.build()
+        for entry in ("•• crm", "xx llm"):  # the marker in the legend, so no colour is needed to tell them
+            assert entry in plain(per_round)
+            assert legend_colour(per_round, entry) == legend_colour(valid, entry) != ""
+
+
+def legend_colour(drawn: str, entry: str) -> str:
+    """The colour code plotext writes just before a legend entry's marker."""
+    marker, label = entry.split(" ")
+    found = re.search(r"(\x1b\[[0-9;]*m)+" + re.escape(marker) + r"(\x1b\[[0-9;]*m)*\s*" + re.escape(label), drawn)
+    return found.group(1) if found else ""
 
 
 async def test_brackets_on_the_weights_tab_choose_the_round_without_a_tab_key(

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from llmd4rec_tui.reports.timeline import RunTimeline
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.queries import run_events, run_histograms
 from llmd4rec_tui.store.records import EventRecord
 from llmd4rec_tui.widgets.text_charts import histogram_strip, sparkline
 from tests.tui.dbfill import EVENTS
@@ -101,3 +103,16 @@ def test_a_phase_with_a_cached_teacher_says_what_its_logits_cost() -> None:
     live = EventRecord(1, 2, "phase_started", 0.0, {"round": 1, "phase": "llm", "teacher": "crm", "epochs": 2,
                                                     "teacher_cache": {"where": "live"}})  # fmt: skip
     assert describe(live) == "r1 llm starts (teacher: crm, 2 epochs)"
+
+
+def test_histograms_folded_from_the_events_are_the_records_the_figures_read(
+    store: Store, run_ids: dict[str, int]
+) -> None:
+    """One record type: the Run screen folds events into what `runs plot weights` reads from its table."""
+    run_id = run_ids["base0"]
+    timeline = RunTimeline(run_id)
+    with store.session() as session:
+        timeline.add(run_events(session, run_id))
+        stored = {kind: run_histograms(session, [run_id], kind) for kind in ("weights", "params")}
+    assert timeline.weights == stored["weights"] and len(timeline.weights) == 9
+    assert timeline.params == stored["params"] and {h.model for h in timeline.params} == {"crm", "llm"}
