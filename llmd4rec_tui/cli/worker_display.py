@@ -99,7 +99,7 @@ class PlainLog(Watcher):
         if watched is None or not isinstance(event, EpochEnd):
             return
         progress = watched.tracker.progress()
-        shown = f"r{event.round} {event.phase} epoch {event.epoch + 1}" + (
+        shown = f"r{event.round} {event.model} epoch {event.epoch}" + (
             f"/{progress.epochs}" if progress.epochs else ""
         )
         valid = f"valid {KEY} {format_metric(event.valid.get(KEY))}"

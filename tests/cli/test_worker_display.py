@@ -64,10 +64,10 @@ def test_on_a_terminal_the_live_table_shows_position_pace_and_eta() -> None:
     first, second = _claim(3, "sasrec lr[0.1]"), _claim(4, "waiting")
     table.claimed(first)
     table.claimed(second)
-    table.event(first, PhaseStarted(round=1, phase="llm", epochs=4, ts=0.0))
-    table.event(first, EpochEnd(round=1, phase="llm", epoch=0, losses={}, valid={"ndcg@10": 0.1}, ts=100.0))
+    table.event(first, PhaseStarted(round=1, model="llm", epochs=4, ts=0.0))
+    table.event(first, EpochEnd(round=1, model="llm", epoch=0, losses={}, valid={"ndcg@10": 0.1}, ts=100.0))
     table.event(
-        first, Step(round=1, phase="llm", epoch=1, step=5, losses={}, progress=0.5, samples_per_s=850.0, ts=120.0)
+        first, Step(round=1, model="llm", epoch=1, step=5, losses={}, progress=0.5, samples_per_s=850.0, ts=120.0)
     )
     console = Console(record=True, width=100, color_system=None)
     console.print(table)

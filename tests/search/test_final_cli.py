@@ -38,9 +38,9 @@ def finished(store: Store, seed: int, tag: str, beta: float, crm_ranks: list[int
     for model, ranks in (("crm", crm_ranks), ("llm", llm_ranks)):
         metrics = {m: float(np.mean([per_user_value(r, m) for r in ranks])) for m in ("ndcg@10", "hr@10")}
         final[model] = metrics
-        ingestor.add(Eval(round=2, phase=model, model=model, split="test", metrics=metrics, ts=2.0))
+        ingestor.add(Eval(round=2, model=model, split="test", metrics=metrics, ts=2.0))
         items = ["i1"] * len(USERS)
-        ingestor.add(Ranks(round=2, phase=model, model=model, split="test", users=USERS, items=items, ranks=ranks))
+        ingestor.add(Ranks(round=2, model=model, split="test", users=USERS, items=items, ranks=ranks))
     ingestor.add(RunFinished(metrics=final, ts=3.0))
     ingestor.flush()
     return run_id
