@@ -138,7 +138,17 @@ def main() -> int:
     rows = []
     for readout in args.readouts:
         command = [sys.executable, __file__, "--readout", readout]
-        for flag in ("backbone", "layers", "dataset", "device", "threads", "batch_size", "dtype", "model_dtype", "window"):
+        for flag in (
+            "backbone",
+            "layers",
+            "dataset",
+            "device",
+            "threads",
+            "batch_size",
+            "dtype",
+            "model_dtype",
+            "window",
+        ):
             command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         command += ["--max-history", str(args.max_history), "--last-users", str(args.last_users)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -1,4 +1,4 @@
-"""`llmd4rec cluster submit|status|cancel`: place ordinary workers on Slurm, watch and stop them.
+"""`llmd4rec cluster submit|status|cancel`: place ordinary workers on Slurm or Ray, watch and stop them.
 
 Submitting returns as soon as the scheduler has the jobs; the workers then claim runs
 from the SQL queue like any other worker. Nothing here waits for a job to start or end.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from datetime import datetime
@@ -20,26 +21,33 @@ from rich.table import Table
 
 from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail, out_console, print_wide, state
 from llmd4rec_tui.cli.stores import cli_store
-from llmd4rec_tui.cluster import slurm
+from llmd4rec_tui.cluster import ray_workers, slurm
 from llmd4rec_tui.cluster.jobs import ClusterJobRecord, list_jobs, mark_cancelled, record_jobs
 from llmd4rec_tui.cluster.placement import PlacementError, WorkerSpec, absolute_db_url, check_spec
 from llmd4rec_tui.queue.settings import default_runs_dir
 from llmd4rec_tui.store.records import now_utc, to_jsonable
 
-cluster_app = typer.Typer(help="Place workers on a cluster (Slurm), watch them, cancel them.", no_args_is_help=True)
+cluster_app = typer.Typer(help="Place workers on Slurm or Ray, watch them, cancel them.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option("--address", help=r"Ray cluster address \[default: RAY_ADDRESS, else auto; later: as submitted]."),
+]
+JobState = slurm.SlurmState | ray_workers.RayState
 
 
 class Backend(StrEnum):
     slurm = "slurm"
+    ray = "ray"
 
 
 @cluster_app.command("submit")
 def submit(
     ctx: typer.Context,
     on: Annotated[Backend, typer.Option("--on", help="The scheduler that places the workers.")],
-    workers: Annotated[int, typer.Option("--workers", "-n", help="Workers (one job-array task each).")] = 1,
-    gpus: Annotated[int, typer.Option("--gpus-per-worker", help="GPUs per worker (--gres=gpu:G).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", "-n", help="Workers (one job-array task or actor each).")] = 1,
+    address: AddressOpt = None,
+    gpus: Annotated[int, typer.Option("--gpus-per-worker", help="GPUs per worker (--gres=gpu:G, Ray's num_gpus).")] = 0,
     cpus: Annotated[int | None, typer.Option("--cpus-per-worker", help="CPUs per worker.")] = None,
     mem: Annotated[str | None, typer.Option("--mem", help="Memory per worker, e.g. 32G.")] = None,
     time_limit: Annotated[str | None, typer.Option("--time", help="Time limit per job, HH:MM:SS.")] = None,
@@ -62,7 +70,7 @@ def submit(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the job script; submit nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Submit N workers as one job array and return at once; `cluster status` shows them."""
+    """Submit N workers (a Slurm job array, or detached Ray actors) and return at once; `cluster status` shows them."""
     db_url = absolute_db_url(state(ctx).db_url)
     spec = WorkerSpec(
         db_url=db_url,
@@ -80,8 +88,16 @@ def submit(
     )
     try:
         check_spec(spec)
+        if on is Backend.ray:
+            ray_workers.check_ray_spec(spec)
+            ray_workers.require_ray()
     except PlacementError as exc:
         raise fail(f"{exc}; nothing was submitted", EXIT_USAGE) from exc
+    except ray_workers.RayError as exc:
+        raise fail(f"{exc}; nothing was submitted", EXIT_USAGE) from exc
+    if on is Backend.ray:
+        _submit_ray(ctx, spec, address or os.environ.get("RAY_ADDRESS") or "auto", dry_run, as_json)
+        return
     log_dir = spec.runs_dir / "cluster"
     script = slurm.sbatch_script(spec, log_dir)
     if dry_run:
@@ -102,6 +118,26 @@ def submit(
     out_console.print(f"job script {path}; logs in {log_dir}; watch with: llmd4rec cluster status")
 
 
+def _submit_ray(ctx: typer.Context, spec: WorkerSpec, address: str, dry_run: bool, as_json: bool) -> None:
+    if dry_run:
+        sys.stdout.write(f"# {spec.workers} detached Ray actor(s) at {address}, each running:\n")
+        sys.stdout.write(shlex.join(spec.worker_command()) + "\n")
+        return
+    with cli_store(ctx) as store:  # created and migrated here, before any worker opens it
+        group_id = ray_workers.new_group_id()
+        try:
+            job_ids = ray_workers.submit(spec, address, group_id)
+        except ray_workers.RayError as exc:
+            raise fail(f"{exc}; nothing was submitted", EXIT_RUNTIME) from exc
+        record_jobs(store, Backend.ray.value, group_id, job_ids, {**spec.options(), "address": address})
+    if as_json:
+        print(json.dumps({"backend": Backend.ray.value, "array_id": group_id, "jobs": job_ids, "address": address}))
+        return
+    log_dir = spec.runs_dir / "cluster"
+    out_console.print(f"started {spec.workers} Ray worker(s) at {address}: {job_ids[0]}..{job_ids[-1]}")
+    out_console.print(f"logs in {log_dir}; watch with: llmd4rec cluster status")
+
+
 def _write_script(log_dir: Path, script: str) -> Path:
     """The script beside the logs, readable by its owner only (it holds the database URL)."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -113,15 +149,12 @@ def _write_script(log_dir: Path, script: str) -> Path:
 
 
 @cluster_app.command("status")
-def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Each submitted job's Slurm state (squeue/scontrol) beside its worker's heartbeat."""
+def status(ctx: typer.Context, address: AddressOpt = None, as_json: JsonOpt = False) -> None:
+    """Each job's scheduler state (Slurm's squeue/scontrol, Ray's actor table) beside its worker's heartbeat."""
     with cli_store(ctx, for_reading=True) as store:
         jobs = list_jobs(store)
-    error = ""
-    try:
-        states = slurm.job_states([job.job_id for job in jobs if job.backend == "slurm"])
-    except slurm.SlurmError as exc:  # the queue's own facts still show
-        states, error = {}, str(exc)
+    states, errors = _scheduler_states(jobs, address)
+    error = "; ".join(errors)
     now = now_utc()
     rows = [_status_row(job, states.get(job.job_id), now) for job in jobs]
     if as_json:
@@ -144,7 +177,32 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     print_wide(table)
 
 
-def _status_row(job: ClusterJobRecord, found: slurm.SlurmState | None, now: datetime) -> dict[str, Any]:
+def _ray_addresses(jobs: list[ClusterJobRecord], address: str | None) -> dict[str, list[str]]:
+    """The Ray jobs' ids by the cluster address each was submitted to (or the one given)."""
+    by_address: dict[str, list[str]] = {}
+    for job in jobs:
+        if job.backend == Backend.ray.value:
+            by_address.setdefault(address or str(job.options.get("address") or "auto"), []).append(job.job_id)
+    return by_address
+
+
+def _scheduler_states(jobs: list[ClusterJobRecord], address: str | None) -> tuple[dict[str, JobState], list[str]]:
+    """What each scheduler says of its jobs, and why a scheduler could not say (the queue's own facts still show)."""
+    states: dict[str, JobState] = {}
+    errors: list[str] = []
+    try:
+        states.update(slurm.job_states([job.job_id for job in jobs if job.backend == Backend.slurm.value]))
+    except slurm.SlurmError as exc:
+        errors.append(str(exc))
+    for ray_address, job_ids in _ray_addresses(jobs, address).items():
+        try:
+            states.update(ray_workers.actor_states(ray_address, job_ids))
+        except ray_workers.RayError as exc:
+            errors.append(str(exc))
+    return states, errors
+
+
+def _status_row(job: ClusterJobRecord, found: JobState | None, now: datetime) -> dict[str, Any]:
     worker = job.worker
     return {
         "backend": job.backend,
@@ -168,10 +226,11 @@ def cancel(
     job_ids: Annotated[
         list[str] | None, typer.Argument(help="Job ids (<array>_<task>) or array ids [default: every recorded job].")
     ] = None,
+    address: AddressOpt = None,
 ) -> None:
-    """scancel the workers; each puts its runs back in the queue (preempted) before it exits."""
+    """Stop the workers (scancel; SIGTERM through Ray): each puts its runs back in the queue (preempted) and exits."""
     with cli_store(ctx) as store:
-        jobs = [job for job in list_jobs(store, include_cancelled=False) if job.backend == "slurm"]
+        jobs = list_jobs(store, include_cancelled=False)
         wanted = set(job_ids or ())
         chosen = [job for job in jobs if not wanted or job.job_id in wanted or job.array_id in wanted]
         unknown = wanted - {job.job_id for job in chosen} - {job.array_id for job in chosen}
@@ -183,12 +242,22 @@ def cancel(
         if not chosen:
             out_console.print("no cluster jobs to cancel")
             return
-        whole = {job.array_id for job in jobs}
-        ids = sorted(a for a in whole if all(j in chosen for j in jobs if j.array_id == a))
-        ids += sorted(job.job_id for job in chosen if job.array_id not in ids)
+        named = {
+            on: _whole_groups([j for j in jobs if j.backend == on], [j for j in chosen if j.backend == on])
+            for on in (Backend.slurm.value, Backend.ray.value)
+        }
+        ids = named[Backend.slurm.value] + named[Backend.ray.value]
         try:
-            slurm.cancel(ids)
-        except slurm.SlurmError as exc:
+            slurm.cancel(named[Backend.slurm.value])  # whole arrays where all their tasks go
+            for ray_address, ray_ids in _ray_addresses(chosen, address).items():
+                ray_workers.cancel(ray_address, ray_ids)
+        except (slurm.SlurmError, ray_workers.RayError) as exc:
             raise fail(str(exc), EXIT_RUNTIME) from exc
         mark_cancelled(store, [job.job_id for job in chosen])
     out_console.print(f"cancelled {len(chosen)} job(s): {' '.join(ids)}")
+
+
+def _whole_groups(jobs: list[ClusterJobRecord], chosen: list[ClusterJobRecord]) -> list[str]:
+    """The chosen jobs, named by their array (group) id where every job of it is chosen."""
+    ids = sorted(a for a in {job.array_id for job in jobs} if all(j in chosen for j in jobs if j.array_id == a))
+    return ids + sorted(job.job_id for job in chosen if job.array_id not in ids)

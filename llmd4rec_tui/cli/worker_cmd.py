@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from engine.protocol import EXIT_PREEMPTED
 from llmd4rec_tui.cli.common import EXIT_USAGE, fail, state
 from llmd4rec_tui.cli.stores import cli_store
 from llmd4rec_tui.cli.worker_display import LiveTable, PlainLog
+from llmd4rec_tui.queue.gpus import owned_gpus
 from llmd4rec_tui.queue.observer import WorkerObserver
 from llmd4rec_tui.queue.settings import (
     ENV_CLUSTER_JOB,
@@ -67,6 +69,14 @@ def worker(
             help="The cluster job this worker runs in (set by `cluster submit`); SIGTERM then means preemption.",
         ),
     ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus",
+            help="GPU ids this worker owns, e.g. 0,1; split among its engines "
+            r"\[default: CUDA_VISIBLE_DEVICES, else SLURM_STEP_GPUS / SLURM_JOB_GPUS].",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every claim and lease event.")] = False,
 ) -> None:
     """Run queued experiments: claim, start the engine, store its events, record the outcome.
@@ -88,6 +98,7 @@ def worker(
             runs_dir=runs_dir or default_runs_dir(state(ctx).db_url),
             max_preemptions=max_preemptions,
             cluster_job=cluster_job or None,
+            gpus=owned_gpus(gpus, os.environ),
         )
     except ValueError as exc:
         raise fail(str(exc), EXIT_USAGE) from exc

@@ -5,8 +5,9 @@ renewing the lease, recording the outcome. Everything about the engine as a proc
 here, behind ``Executor.start`` and the ``EngineHandle`` it returns, so the supervisor
 never touches a pid or a signal itself. ``LocalExecutor`` runs the engine as a child
 process of the worker in its own session (a Ctrl-C meant for the worker never reaches it
-directly). A cluster does not need another executor: it places workers (llmd4rec_tui/cluster),
-and each worker starts its engines locally through this one.
+directly), and gives each engine its share of the worker's GPUs (queue/gpus.py) through
+CUDA_VISIBLE_DEVICES. A cluster does not need another executor: it places workers
+(llmd4rec_tui/cluster), and each worker starts its engines locally through this one.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Protocol
+
+from llmd4rec_tui.queue.gpus import ENV_CUDA, Share
 
 
 class EngineProcess(Protocol):
@@ -40,18 +44,44 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """The engine as a child process of this worker, in a session of its own."""
+    """The engine as a child process of this worker, in a session of its own.
+
+    With GPU shares (one per engine slot), each engine gets the first share no running
+    engine holds as its CUDA_VISIBLE_DEVICES; without, it inherits the worker's.
+    """
+
+    def __init__(self, gpu_shares: Sequence[Share] = ()) -> None:
+        self.gpu_shares = tuple(gpu_shares)
+        self._holders: dict[int, EngineProcess] = {}  # share index -> the engine using it
+        self._lock = threading.Lock()
 
     def start(self, command: list[str], env: dict[str, str], keep_fds: tuple[int, ...]) -> EngineProcess:
-        return subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            pass_fds=keep_fds,
-            env=env,
-        )
+        with self._lock:  # supervisors start engines from their own threads
+            share = self._free_share()
+            if share is not None:
+                env = {**env, ENV_CUDA: ",".join(self.gpu_shares[share])}
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=keep_fds,
+                env=env,
+            )
+            if share is not None:
+                self._holders[share] = proc
+        return proc
+
+    def _free_share(self) -> int | None:
+        """The first share whose engine has exited (or that never had one); the first if all are held."""
+        if not self.gpu_shares:
+            return None
+        for index in range(len(self.gpu_shares)):
+            holder = self._holders.get(index)
+            if holder is None or holder.poll() is not None:
+                return index
+        return 0  # more engines than slots, which a worker never starts: share rather than fail
 
 
 class EngineHandle:

@@ -47,6 +47,7 @@ class WorkerSettings:
     stderr_lines: int = 60  # kept as the run's stderr tail
     max_preemptions: int = 20  # a run preempted more often than this fails (kind preempted)
     cluster_job: str | None = None  # the Slurm job (array task) or Ray actor this worker runs in
+    gpus: tuple[str, ...] = ()  # device ids this worker owns, shared out among its engines (queue/gpus.py)
 
     def __post_init__(self) -> None:
         checks = {

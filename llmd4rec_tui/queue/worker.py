@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from llmd4rec_tui.queue.claim import claim_next
 from llmd4rec_tui.queue.executor import Executor, LocalExecutor
+from llmd4rec_tui.queue.gpus import gpu_shares
 from llmd4rec_tui.queue.lease import new_worker_id, reap_expired, register_worker, worker_heartbeat
 from llmd4rec_tui.queue.observer import NoObserver, WorkerObserver
 from llmd4rec_tui.queue.settings import WorkerSettings
@@ -44,7 +45,7 @@ class QueueWorker:
         self.store, self.settings = store, settings
         self.observer = observer or NoObserver()
         self.id = worker_id or new_worker_id()
-        self.executor = executor or LocalExecutor()
+        self.executor = executor or LocalExecutor(gpu_shares(settings.gpus, settings.concurrency))
         self.stopping = threading.Event()  # claim nothing more
         self.interrupt = threading.Event()  # stop the running engines too
         self.preempted = threading.Event()  # ... because this worker is being preempted
