@@ -21,7 +21,8 @@ from llmd4rec_tui.screens.context import AppContext
 from llmd4rec_tui.screens.db_error_screen import DbErrorScreen
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.runs_screen import RunsScreen
-from llmd4rec_tui.store.db import StoreError, display_url
+from llmd4rec_tui.store.created_on_write import StoreCreatedOnWrite
+from llmd4rec_tui.store.db import StoreError, display_url, sqlite_file
 from llmd4rec_tui.store.records import now_utc
 from llmd4rec_tui.store.views import open_for_reading
 
@@ -116,9 +117,13 @@ def make_app(
     config_dir: Path | None = None,
     log_dir: Path | None = None,
 ) -> Llmd4recApp:
-    """The app on db_url; a database that cannot be read opens an explanation instead."""
+    """The app on db_url; a database that cannot be read opens an explanation instead, and a
+    SQLite file that does not exist yet, in a folder that does, an empty Runs screen (the file is
+    made by the first write)."""
+    file = sqlite_file(db_url)
     try:
-        store = open_for_reading(db_url)
+        new = file is not None and not file.exists() and file.parent.is_dir()
+        store = StoreCreatedOnWrite(db_url) if new else open_for_reading(db_url)
     except StoreError as exc:
         return Llmd4recApp(None, str(exc))
     context = AppContext(

@@ -33,6 +33,11 @@ from llmd4rec_tui.widgets.workers_panel import WorkersPanel
 
 SORT_CYCLE = tuple(SORT_COLUMNS)
 ENDED = ("succeeded", "failed", "lost", "cancelled")
+#: What an empty database says: how runs get in and how they start.
+EMPTY_HINT = (
+    "no runs yet: press a to queue config files (or run `llmd4rec queue add examples/configs/quickstart/*.toml`), "
+    "then w to start a worker (or `llmd4rec worker`)"
+)
 
 
 def ending_note(row: RunRecord) -> tuple[str, SeverityLevel]:
@@ -152,6 +157,9 @@ class RunsScreen(PollingScreen):
             status.update(Text(error))
             return
         shown = len(self.table.run_ids)
+        if self.total == 0 and not self.query_one("#filter", Input).value.strip():
+            status.update(Text(EMPTY_HINT))
+            return
         first = self.page_offset + 1 if shown else 0
         arrow = "↓" if self.sort.descending else "↑"
         text = f"runs {first}-{self.page_offset + shown} of {self.total} · sort {self.sort.column} {arrow}"

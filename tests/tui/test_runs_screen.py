@@ -169,13 +169,13 @@ async def test_a_palette_command_runs_its_action(db_url: str, run_ids: dict[str,
         await wait_for(pilot, lambda: "sort id ↑" in status_line(app))
 
 
-async def test_a_missing_database_explains_itself(tmp_path: Path) -> None:
-    app = build_app(f"sqlite:///{tmp_path / 'absent.db'}")
+async def test_a_database_in_a_missing_folder_explains_itself(tmp_path: Path) -> None:
+    app = build_app(f"sqlite:///{tmp_path / 'nowhere' / 'absent.db'}")
     async with app.run_test(size=(80, 24)) as pilot:
         text = str(app.screen.query_one("#db-error", Static).render())
         assert "no database at" in text and "absent.db" in text
         await pilot.press("q")
-    assert not (tmp_path / "absent.db").exists()
+    assert not (tmp_path / "nowhere").exists()
 
 
 async def test_a_silent_worker_is_marked_lost_and_its_run_lost_when_the_lease_ran_out(
