@@ -99,9 +99,7 @@ class PlainLog(Watcher):
         if watched is None or not isinstance(event, EpochEnd):
             return
         progress = watched.tracker.progress()
-        shown = f"r{event.round} {event.model} epoch {event.epoch}" + (
-            f"/{progress.epochs}" if progress.epochs else ""
-        )
+        shown = f"r{event.round} {event.model} epoch {event.epoch}" + (f"/{progress.epochs}" if progress.epochs else "")
         valid = f"valid {KEY} {format_metric(event.valid.get(KEY))}"
         pace = pace_text(progress)
         self.write(f"{watched.label} {shown}: {valid}" + (f", {pace}" if pace else ""))

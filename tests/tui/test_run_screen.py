@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from textual.widgets import DataTable, TabbedContent
 
@@ -102,7 +103,8 @@ async def test_a_run_stored_under_protocol_1_shows_what_the_same_run_under_proto
             rows = [table.get_row_at(i) for i in range(table.row_count)]
             log = [describe(record) for record in screen.timeline.log]
             timeline = screen.timeline
-            shown.append((timeline.phases, timeline.evals, timeline.weights, timeline.params, rows, log))
+            weights, params = ([replace(h, run_id=0) for h in kind] for kind in (timeline.weights, timeline.params))
+            shown.append((timeline.phases, timeline.evals, weights, params, rows, log))
             await pilot.press("escape")
         assert shown[0] == shown[1]
         assert len(shown[0][0]["crm"].losses) == 18 and "r0 crm epoch" in " ".join(shown[0][5])
