@@ -29,7 +29,7 @@ class Progress:
 
     round: int | None = None
     phase: str | None = None
-    epoch: int | None = None  # 0-based, as the engine numbers them
+    epoch: int | None = None  # epochs finished before the running one (the engine counts from 1)
     epochs: int | None = None  # the phase's epoch cap
     fraction: float | None = None  # of the current epoch
     samples_per_s: float | None = None
@@ -98,17 +98,17 @@ class ProgressTracker:
             self._epoch_started, self._epoch_times, self._start_fraction = event.ts, [], 0.0
         elif isinstance(event, Step):
             fraction = min(1.0, max(0.0, event.progress))
-            self._enter(event.round, event.model, event.epoch, event.ts, fraction)
+            self._enter(event.round, event.model, max(0, event.epoch - 1), event.ts, fraction)
             self.fraction = fraction
             if event.samples_per_s > 0:
                 self.samples_per_s = event.samples_per_s
         elif isinstance(event, EpochEnd):
-            self._enter(event.round, event.model, event.epoch, event.ts, 1.0)
+            self._enter(event.round, event.model, max(0, event.epoch - 1), event.ts, 1.0)
             if self._epoch_started is not None and event.ts > self._epoch_started and not self._start_fraction:
                 self._epoch_times.append(event.ts - self._epoch_started)
             elif event.seconds > 0:
                 self._epoch_times.append(event.seconds)
-            self.epoch, self.fraction, self._epoch_started, self._start_fraction = event.epoch + 1, 0.0, event.ts, 0.0
+            self.epoch, self.fraction, self._epoch_started, self._start_fraction = event.epoch, 0.0, event.ts, 0.0
         elif isinstance(event, RoundEnd):
             self.round = event.round
         elif isinstance(event, RunFinished):

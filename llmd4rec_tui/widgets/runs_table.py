@@ -64,7 +64,7 @@ def progress_cell(row: RunRecord) -> str:
     if pace.phase is None:
         if row.round is None or row.phase is None:
             return "-"
-        return f"r{row.round} {row.phase}" + (f" e{row.epoch + 1}" if row.epoch is not None else "")
+        return f"r{row.round} {row.phase}" + (f" e{row.epoch}" if row.epoch is not None else "")
     return (pace if row.status == "running" else replace(pace, fraction=None)).position()
 
 

@@ -65,9 +65,9 @@ def test_on_a_terminal_the_live_table_shows_position_pace_and_eta() -> None:
     table.claimed(first)
     table.claimed(second)
     table.event(first, PhaseStarted(round=1, model="llm", epochs=4, ts=0.0))
-    table.event(first, EpochEnd(round=1, model="llm", epoch=0, losses={}, valid={"ndcg@10": 0.1}, ts=100.0))
+    table.event(first, EpochEnd(round=1, model="llm", epoch=1, losses={}, valid={"ndcg@10": 0.1}, ts=100.0))
     table.event(
-        first, Step(round=1, model="llm", epoch=1, step=5, losses={}, progress=0.5, samples_per_s=850.0, ts=120.0)
+        first, Step(round=1, model="llm", epoch=2, step=5, losses={}, progress=0.5, samples_per_s=850.0, ts=120.0)
     )
     console = Console(record=True, width=100, color_system=None)
     console.print(table)

@@ -44,7 +44,7 @@ async def test_a_running_run_shows_new_events_as_they_are_written(
         assert screen.timeline.curve("crm").losses[-1].losses == losses
         await wait_for(pilot, lambda: len(log.lines) == 48)
         assert "r1 crm e1 step 22 ce=0.8000" in log.lines[-2].text
-        await wait_for(pilot, lambda: "r1 crm e2 30%" in str(screen.query_one("#run-summary").render()))
+        await wait_for(pilot, lambda: "r1 crm e1 30%" in str(screen.query_one("#run-summary").render()))
         screen.action_show_tab("metrics")
         table = screen.query_one("#metrics-panel").query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 5)

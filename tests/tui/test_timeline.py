@@ -31,7 +31,7 @@ def test_a_finished_run_folds_into_curves_metrics_and_histograms() -> None:
     assert [len(timeline.curve(p).losses) for p in ("crm", "llm")] == [18, 18]
     assert len(timeline.evals) == 8 and {e.model for e in timeline.evals} == {"crm", "llm"}
     assert timeline.weight_rounds() == [0, 1]
-    assert [h.epoch for h in timeline.weights_in_round(1)] == [0, 1, 2, 0, 1, 2]  # w2 in the CRM phase, then w1
+    assert [h.epoch for h in timeline.weights_in_round(1)] == [1, 2, 3, 1, 2, 3]  # w2 in the CRM phase, then w1
     assert ("llm", "w_in") in timeline.param_names()
     assert [h.round for h in timeline.param_history("crm", "item_embedding")] == [0, 1]
     assert timeline.failure is None and timeline.last_event_id == 87

@@ -59,7 +59,7 @@ def test_list_runs_filters_sorts_and_pages(store: Store, run_ids: dict[str, int]
 def test_rows_carry_progress_metrics_and_the_loss_trail(store: Store, run_ids: dict[str, int]) -> None:
     with store.session() as session:
         (running,) = run_page(session, RunFilter(statuses=("running",))).rows
-    assert (running.round, running.phase, running.epoch) == (1, "crm", 0)
+    assert (running.round, running.phase, running.epoch) == (1, "crm", 1)
     assert running.crm_ndcg10 == pytest.approx(0.09)
     assert len(running.loss_trail) == 21 and running.loss_trail[0] > running.loss_trail[-1]
     assert running.elapsed_s(NOW) == pytest.approx(120)
