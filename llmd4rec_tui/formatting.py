@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from llmd4rec_tui.reports.progress import progress_at
 from llmd4rec_tui.store.records import RunRecord, utc
 
 #: One style per status, for Rich (`runs ls`, `runs import`) and Textual (Runs, Run screens).
@@ -128,3 +129,11 @@ def format_progress(run: RunRecord, missing: str = MISSING) -> str:
 def clip(text: str, width: int) -> str:
     """At most width characters; a cut shows as a trailing '…'."""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_eta(row: RunRecord, now: datetime) -> str:
+    """Time to the end of the running phase at its measured pace (its epoch cap: at most)."""
+    if row.status != "running":
+        return "-"
+    eta = progress_at(row.pace, now.timestamp()).eta_s
+    return "-" if not eta else format_duration(eta)  # 0: the estimate ran out before the next event

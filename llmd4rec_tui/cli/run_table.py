@@ -12,10 +12,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from llmd4rec_tui.formatting import format_duration, format_metric, format_progress, status_label, status_style
-from llmd4rec_tui.store.records import RunRecord, to_jsonable
+from llmd4rec_tui.formatting import (
+    format_duration,
+    format_eta,
+    format_metric,
+    format_progress,
+    status_label,
+    status_style,
+)
+from llmd4rec_tui.store.records import RunRecord, now_utc, to_jsonable
 
 console = Console(markup=False)
+
+def eta_cell(run: RunRecord) -> str:
+    """The running phase's ETA (formatting.format_eta), blank for any other run."""
+    eta = format_eta(run, now_utc())
+    return "" if eta == "-" else eta
+
 
 #: (header, cell text for the table or None to leave it to CSV/JSON, value for CSV)
 COLUMNS: list[tuple[str, Callable[[RunRecord], str] | None, Callable[[RunRecord], Any]]] = [
@@ -26,6 +39,7 @@ COLUMNS: list[tuple[str, Callable[[RunRecord], str] | None, Callable[[RunRecord]
     ("prio", lambda r: str(r.priority), lambda r: r.priority),
     ("tries", lambda r: f"{r.attempts}/{r.max_attempts}", lambda r: r.attempts),
     ("progress", lambda r: format_progress(r, ""), lambda r: format_progress(r, "")),
+    ("eta", lambda r: eta_cell(r), lambda r: eta_cell(r)),
     ("crm@10", lambda r: format_metric(r.crm_ndcg10, missing=""), lambda r: r.crm_ndcg10),
     ("llm@10", lambda r: format_metric(r.llm_ndcg10, missing=""), lambda r: r.llm_ndcg10),
     ("started", None, lambda r: r.started_at),

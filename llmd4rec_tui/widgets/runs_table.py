@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from llmd4rec_tui.formatting import clip, format_duration, format_metric, status_label, status_style
+from llmd4rec_tui.formatting import clip, format_duration, format_eta, format_metric, status_label, status_style
 from llmd4rec_tui.formatting import format_rate as rate_text
 from llmd4rec_tui.reports.progress import progress_at
 from llmd4rec_tui.store.records import RunRecord
@@ -66,14 +66,6 @@ def progress_cell(row: RunRecord) -> str:
             return "-"
         return f"r{row.round} {row.phase}" + (f" e{row.epoch}" if row.epoch is not None else "")
     return (pace if row.status == "running" else replace(pace, fraction=None)).position()
-
-
-def format_eta(row: RunRecord, now: datetime) -> str:
-    """Time to the end of the running phase at its measured pace (its epoch cap: at most)."""
-    if row.status != "running":
-        return "-"
-    eta = progress_at(row.pace, now.timestamp()).eta_s
-    return "-" if not eta else format_duration(eta)  # 0: the estimate ran out before the next event
 
 
 def format_rate(row: RunRecord) -> str:

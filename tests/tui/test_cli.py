@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,9 @@ from typer.testing import CliRunner
 
 import llmd4rec_tui.cli.compare_cmd  # noqa: F401  (attaches `runs compare`)
 from llmd4rec_tui.cli import app
+from llmd4rec_tui.store.db import Store
+from llmd4rec_tui.store.queries import run_page
+from llmd4rec_tui.store.run_filter import RunFilter
 
 runner = CliRunner()
 
@@ -72,3 +78,19 @@ def test_the_tui_and_compare_never_import_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_runs_ls_shows_the_running_phases_eta(
+    db_url: str, store: Store, run_ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ETA of the Runs screen, as a column of `runs ls`: blank for runs not running."""
+    import llmd4rec_tui.cli.run_table as run_table
+
+    with store.session() as session:
+        (running,) = run_page(session, RunFilter(statuses=("running",))).rows
+    at = datetime.fromtimestamp(running.pace["at"], UTC)
+    monkeypatch.setattr(run_table, "now_utc", lambda: at)
+    code, out, _ = invoke(db_url, "runs", "ls", "--csv")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert code == 0 and rows[str(running.id)]["eta"] not in ("", "-")
+    assert all(row["eta"] == "" for row in rows.values() if row["status"] != "running")
