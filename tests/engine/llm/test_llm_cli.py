@@ -34,7 +34,7 @@ def test_fetch_unknown_name_fails_with_the_known_names(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "unknown backbone 'gpt-5'; expected one of smollm2-135m" in result.output
     result = runner.invoke(app, ["models", "fetch", "tiny-random", "--cache-dir", str(tmp_path)])
-    assert result.exit_code == 2 and "built in code" in result.output
+    assert result.exit_code == 2 and "made in code" in result.output
 
 
 def test_fetch_reports_a_corrupt_cached_package(tmp_path: Path) -> None:
