@@ -8,7 +8,6 @@ queue and `cluster status`, never Ray itself.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -20,14 +19,13 @@ from sqlalchemy import select
 
 from llmd4rec_tui.store.db import Store, open_store
 from llmd4rec_tui.store.models import Run, Worker
+from tests.cluster.submitting import SLOW_START_S, cluster_cli, cluster_status, submit_workers
 from tests.fixtures.queued import queue_runs, read_events, read_run
 from tests.fixtures.ray_head import RAY_ENV, ray_head
-from tests.queue.workers import CLI, fake_engine, steps_done, wait_for
+from tests.queue.workers import fake_engine, steps_done, wait_for
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install -c constraints.txt -e '.[ray]'")
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]  # one head, its tests one after another
-WORKER_ARGS = ["--worker-arg=--heartbeat=0.3", "--worker-arg=--poll=0.2", "--worker-arg=--grace=3"]
-SLOW_START_S = 240  # an actor and its worker start in seconds on an idle machine; much longer on a loaded one
 
 
 @pytest.fixture(scope="module")
@@ -50,27 +48,17 @@ def sqlite(tmp_path: Path) -> Iterator[tuple[str, Store]]:
 
 
 def _cli(db_url: str, *args: str, engine: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **RAY_ENV}
-    if engine is not None:
-        env["LLMD4REC_ENGINE_CMD"] = subprocess.list2cmdline(engine)
-    return subprocess.run([*CLI, "--db", db_url, *args], env=env, capture_output=True, text=True, timeout=180)
+    return cluster_cli(db_url, RAY_ENV, *args, engine=engine, timeout=180)
 
 
 def _submit(db_url: str, address: str, runs_dir: Path, workers: int, engine: list[str], *extra: str) -> list[str]:
-    done = _cli(
-        db_url,
-        *("cluster", "submit", "--on", "ray", "--address", address, "--workers", str(workers)),
-        *("--runs-dir", str(runs_dir), "--same-node", "--json", *WORKER_ARGS, *extra),
-        engine=engine,
+    return submit_workers(
+        db_url, RAY_ENV, ["ray", "--address", address], runs_dir, workers, engine, *extra, timeout=180
     )
-    assert done.returncode == 0, done.stderr
-    return list(json.loads(done.stdout)["jobs"])
 
 
 def _status(db_url: str) -> dict[str, dict[str, object]]:
-    done = _cli(db_url, "cluster", "status", "--json")
-    assert done.returncode == 0, done.stderr
-    shown = json.loads(done.stdout)
+    shown = cluster_status(db_url, RAY_ENV, timeout=180)
     assert shown["error"] is None, shown["error"]
     return {row["job_id"]: row for row in shown["jobs"]}
 

@@ -6,7 +6,6 @@ LLMD4REC_ENGINE_CMD through sbatch's --export=ALL), then watches the queue, neve
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -17,9 +16,10 @@ from sqlalchemy import select
 
 from llmd4rec_tui.store.db import Store, open_store
 from llmd4rec_tui.store.models import Run, Worker
+from tests.cluster.submitting import SLOW_START_S, cluster_cli, cluster_status, submit_workers
 from tests.fixtures.databases import ENV_PG
 from tests.fixtures.queued import queue_runs, read_events, read_run
-from tests.queue.workers import CLI, fake_engine, steps_done, wait_for
+from tests.queue.workers import fake_engine, steps_done, wait_for
 
 ENV_SLURM = "LLMD4REC_TEST_SLURM"
 pytestmark = [
@@ -30,8 +30,6 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get(ENV_PG), reason=f"{ENV_PG} not set: the workers share a PostgreSQL queue"),
     pytest.mark.xdist_group("slurm"),  # one cluster of 4 slots: its tests run one after another
 ]
-WORKER_ARGS = ["--worker-arg=--heartbeat=0.3", "--worker-arg=--poll=0.2", "--worker-arg=--grace=3"]
-SLOW_START_S = 240  # a worker starts in seconds on an idle machine; much longer on a loaded one
 
 
 @pytest.fixture
@@ -41,38 +39,20 @@ def pg(postgres_url: str) -> Iterator[tuple[str, Store]]:
     store.close()
 
 
+def _slurm_env() -> dict[str, str]:
+    return {"SLURM_CONF": os.environ[ENV_SLURM]}
+
+
 def _cli(db_url: str, *args: str, engine: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SLURM_CONF": os.environ[ENV_SLURM]}
-    if engine is not None:
-        env["LLMD4REC_ENGINE_CMD"] = subprocess.list2cmdline(engine)
-    return subprocess.run([*CLI, "--db", db_url, *args], env=env, capture_output=True, text=True, timeout=120)
+    return cluster_cli(db_url, _slurm_env(), *args, engine=engine)
 
 
 def _submit(db_url: str, runs_dir: Path, workers: int, engine: list[str], *extra: str) -> list[str]:
-    done = _cli(
-        db_url,
-        "cluster",
-        "submit",
-        "--on",
-        "slurm",
-        "--workers",
-        str(workers),
-        "--runs-dir",
-        str(runs_dir),
-        "--same-node",  # the runs folder is on this node's disk
-        "--json",
-        *WORKER_ARGS,
-        *extra,
-        engine=engine,
-    )
-    assert done.returncode == 0, done.stderr
-    return list(json.loads(done.stdout)["jobs"])
+    return submit_workers(db_url, _slurm_env(), ["slurm"], runs_dir, workers, engine, *extra)
 
 
 def _status(db_url: str) -> dict[str, dict[str, object]]:
-    done = _cli(db_url, "cluster", "status", "--json")
-    assert done.returncode == 0, done.stderr
-    return {row["job_id"]: row for row in json.loads(done.stdout)["jobs"]}
+    return {row["job_id"]: row for row in cluster_status(db_url, _slurm_env())["jobs"]}
 
 
 def _scancel(*args: str) -> None:
