@@ -70,3 +70,15 @@ def test_search_final_pairs_the_best_trial_against_the_default_runs(tmp_path: Pa
     assert by_ids.exit_code == 0 and "best trial" in by_ids.output
     missing = runner.invoke(app, ["--db", url, "search", "final", "ml"])
     assert missing.exit_code == 2 and "--against" in missing.output
+
+
+def test_search_final_refuses_a_side_with_two_configs_of_one_method(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    store = open_store(url)
+    ranks = [5] * len(USERS)
+    finished(store, 0, "defaults", 1.0, ranks, ranks)
+    finished(store, 0, "defaults", 0.5, ranks, ranks)
+    finished(store, 0, best_tag("ml"), 0.3, ranks, ranks)
+    store.close()
+    done = CliRunner().invoke(app, ["--db", url, "search", "final", "ml", "--against-tag", "defaults"])
+    assert done.exit_code == 2 and "against: runs of LLMD4Rec_C with different configs (beta=" in done.output
