@@ -3,6 +3,7 @@ trained by engine.trainer, evaluated, checkpointed and reported as events."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import logging
 import platform
@@ -318,12 +319,15 @@ def _train_and_test(
 
 
 def _replay_phase(shared: PhaseCache, key: str, models: Models, name: str, emitter: Emitter) -> Metrics:
-    """Load a stored round-0 phase and send its events again, announcing the reuse."""
+    """Load a stored round-0 phase and send its events again, announcing the reuse. They are
+    stamped with the time of the replay: the phase took no time in this run, and the run's
+    attempt history and time axes must not reach back to when another run trained it."""
     events, state, metrics = shared.load(key)
     models.load_phase_state(name, state)
     emitter.emit(Log(level="info", message=f"round 0 {name} phase reused from the phase cache ({key})"))
+    now = time.time()
     for event in events:
-        emitter.emit(event)
+        emitter.emit(dataclasses.replace(event, ts=now))
     return metrics
 
 

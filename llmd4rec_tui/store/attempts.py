@@ -37,11 +37,10 @@ def _moment(ts: float | None) -> datetime | None:
 
 def attempt_history(session: Session, run: Run) -> tuple[AttemptRecord, ...]:
     """Each attempt that left events, oldest first; the current one ends as the run stands."""
-    starts = dict(
-        session.execute(
-            select(EventRow.attempt, func.min(EventRow.ts)).where(EventRow.run_id == run.id).group_by(EventRow.attempt)
-        ).all()
-    )
+    # The first event stored, not the earliest stamp: events replayed from the phase cache by
+    # older engines kept the time another run trained that phase.
+    first_ids = select(func.min(EventRow.id)).where(EventRow.run_id == run.id).group_by(EventRow.attempt)
+    starts = dict(session.execute(select(EventRow.attempt, EventRow.ts).where(EventRow.id.in_(first_ids))).all())
     endings: dict[int, tuple[float, str, str, bool]] = {}
     rows = session.execute(
         select(EventRow.attempt, EventRow.ts, EventRow.type, EventRow.payload)

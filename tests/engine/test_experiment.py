@@ -284,6 +284,8 @@ def test_round_zero_is_reused_with_identical_results(tmp_path: Path) -> None:
     _second, events = run(tiny(rounds=1, gamma=0.5), tmp_path / "second")
     reused = [e.message for e in events if e.type == "log"]  # type: ignore[attr-defined]
     assert len(reused) == 2 and all("reused" in m for m in reused)
+    # Replayed events carry the replay's time, not the first run's.
+    assert min(e.ts for e in events) >= max(e.ts for e in first_events)
     round0 = next(e for e in events if e.type == "round_end")
     first_round0 = next(e for e in first_events if e.type == "round_end")
     assert round0.metrics == first_round0.metrics  # type: ignore[attr-defined]

@@ -108,3 +108,16 @@ def test_deleting_a_run_deletes_its_rows(store: Store) -> None:
     remove(store, [run_id], statuses=("queued",))
     assert _count(store, Metric, run_id) == 0 and _count(store, EventRow, run_id) == 0
     assert _count(store, RunSummary, run_id) == 0
+
+
+def test_an_attempt_starts_at_its_first_event_even_when_a_later_one_is_stamped_earlier(store: Store) -> None:
+    """Engines before the replay fix sent cached round-0 events with the time another run
+    trained them; the attempt history must not date the attempt back to then."""
+    (run_id,) = queue_runs(store, 1)
+    ingestor = RunIngestor(store, run_id, attempt=1, batch_size=1, max_delay_s=0)
+    ingestor.add(RunStarted(config_hash="h", ts=2_000_000_000.0))
+    ingestor.add(PhaseStarted(round=0, model="crm", epochs=2, ts=1_900_000_000.0))
+    ingestor.add(RunFinished(metrics={}, seconds=1.0, ts=2_000_000_010.0))
+    ingestor.flush()
+    (attempt,) = read_run(store, run_id).history
+    assert attempt.started_at is not None and attempt.started_at.timestamp() == 2_000_000_000.0
