@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -23,6 +24,7 @@ from llmd4rec_tui.formatting import (
 from llmd4rec_tui.store.records import RunRecord, now_utc, to_jsonable
 
 console = Console(markup=False)
+
 
 def eta_cell(run: RunRecord) -> str:
     """The running phase's ETA (formatting.format_eta), blank for any other run."""
@@ -58,8 +60,26 @@ def render_runs(runs: Sequence[RunRecord], title: str, as_json: bool, as_csv: bo
         for run in runs:
             writer.writerow(["" if value(run) is None else to_jsonable(value(run)) for _, _, value in COLUMNS])
         return
-    table = Table(title=title, title_justify="left", header_style="bold", caption="@10: test ndcg@10")
+    if not runs:
+        console.print(f"{title}: none")
+        return
     shown = [(header, cell) for header, cell, _ in COLUMNS if cell is not None]
+    table = _table(runs, shown, title)
+    for dropped in NARROW_DROP_ORDER:
+        if _fits(table, console.width):
+            break
+        shown = [(header, cell) for header, cell in shown if header != dropped]
+        table = _table(runs, shown, title)
+    console.print(table)
+
+
+#: Columns a narrow terminal loses first, so names and metrics are never squeezed to nothing
+#: (`--json`/`--csv` keep every column).
+NARROW_DROP_ORDER = ("tries", "prio", "eta", "time", "progress")
+
+
+def _table(runs: Sequence[RunRecord], shown: list[tuple[str, Callable[[RunRecord], str]]], title: str) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold", caption="@10: test ndcg@10")
     for header, _ in shown:
         right = header in ("id", "prio", "time", "crm@10", "llm@10")
         table.add_column(
@@ -69,11 +89,19 @@ def render_runs(runs: Sequence[RunRecord], title: str, as_json: bool, as_csv: bo
             overflow="ellipsis",
             min_width=MIN_WIDTH.get(header),
         )
+    status_at = [header for header, _ in shown].index("status")
     for run in runs:
         cells = [Text(cell(run)) for _, cell in shown]
-        cells[2].stylize(status_style(run.status))
+        cells[status_at].stylize(status_style(run.status))
         table.add_row(*cells)
-    if not runs:
-        console.print(f"{title}: none")
-        return
-    console.print(table)
+    return table
+
+
+def _fits(table: Table, width: int) -> bool:
+    """Whether every column but the name gets its widest cell with MIN_WIDTH left for the
+    name (longer names wrap)."""
+    name = next(c for c in table.columns if c.header == "name")
+    saved, name.max_width = name.max_width, MIN_WIDTH["name"]
+    needed = Measurement.get(console, console.options.update_width(10**6), table).maximum
+    name.max_width = saved
+    return needed <= width

@@ -67,6 +67,25 @@ def test_ls_and_show_after_a_worker_ran(db: str, tmp_path: Path) -> None:
     assert code == 0 and "succeeded" in out and "ndcg@10" in out and "0.2500" in out
 
 
+@pytest.mark.parametrize("width", [60, 200])
+def test_a_narrow_terminal_drops_columns_instead_of_squeezing_names_and_metrics(
+    db: str, tmp_path: Path, width: int
+) -> None:
+    path = tmp_path / "long.toml"
+    path.write_text(GOOD.format(name="a rather long experiment name", seed=0))
+    assert cli(db, "queue", "add", str(path))[0] == 0
+    work(db, tmp_path, "--steps", "2")
+    env = {**os.environ, "COLUMNS": str(width)}
+    out = subprocess.run([*CLI, "--db", db, "runs", "ls"], capture_output=True, text=True, env=env, check=True).stdout
+    lines = out.splitlines()
+    header = next(line for line in lines if "status" in line)
+    assert all(len(line) <= width for line in lines), out
+    shown = {cell.strip() for cell in header.split("┃") if cell.strip()}
+    assert {"id", "name", "status", "crm@10", "llm@10"} <= shown, out
+    assert len(shown) == (10 if width >= 200 else 5), out
+    assert "0.2500" in out and "a rather" in out and "…" not in out
+
+
 def test_show_of_a_failed_run_prints_error_traceback_and_stderr(db: str, tmp_path: Path) -> None:
     add(db, tmp_path, 1)
     work(db, tmp_path, "--fail-at", "0")
