@@ -71,10 +71,9 @@ def pick_backbone(requested: str, scratch: Path) -> tuple[str, str]:
     """(llm.backbone for the engine, what its weights are)."""
     if requested != "auto":
         return requested, "as named"
-    from engine.backbone_catalog import converted_folder, default_cache_dir, is_converted
+    from engine.backbone_catalog import default_cache_dir, is_converted
 
-    converted = converted_folder("smollm2-135m", default_cache_dir())
-    if is_converted(converted):
+    if is_converted("smollm2-135m", default_cache_dir()):
         return "smollm2-135m", "SmolLM2-135M-Instruct (the real weights)"
     if not (ARCHITECTURE / "config.json").is_file():
         raise SystemExit(
@@ -203,6 +202,7 @@ def short_round(args: argparse.Namespace, backbone: str, scratch: Path) -> dict[
 
 def markdown(report: dict[str, Any]) -> str:
     machine, run = report["machine"], report["round"]
+    random_weights = "random" in report["weights"]
     lines = [
         "# The GPU check",
         "",
@@ -222,7 +222,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Weights: {report['weights']}. Phases are capped (CRM {run['config']['train']['crm_epochs']} epochs, "
         "LLM 1 epoch, patience 3): this times the path and checks it ends, it is not a result"
-        + (" (random backbone weights: its metrics say nothing of the method)." if "random" in report["weights"] else "."),
+        + (" (random backbone weights: its metrics say nothing of the method)." if random_weights else "."),
         "",
         "| round | model | epochs | seconds | median samples/s | test NDCG@10 | teacher cache |",
         "|---|---|---|---|---|---|---|",
