@@ -35,3 +35,20 @@ def test_a_set_trains_round0_once_per_seed(name: str) -> None:
             for config in expand_file(path):
                 keys_by_seed.setdefault(config.run.seed, set()).add(round0_key(config, model, {}))
         assert keys_by_seed and all(len(keys) == 1 for keys in keys_by_seed.values()), (model, keys_by_seed)
+
+
+#: Epoch caps the sets' best epochs stay far below (docs/results: CRM best epochs 13-34,
+#: LLM best epochs 4-6), so early stopping on validation, not the cap, ends every phase.
+CRM_EPOCH_CAP, LLM_EPOCH_CAP, PATIENCE = 200, 100, 10
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_a_set_trains_round0_to_convergence(name: str) -> None:
+    """Round 0 is each set's single-model baselines: patience >= 10 on validation and caps
+    that do not bind, so no gain row measures an under-trained baseline."""
+    for path in sorted((CONFIGS / name).glob("*.toml")):
+        for config in expand_file(path):
+            train = config.train
+            assert train.patience >= PATIENCE, (path.name, train.patience)
+            assert train.crm_epochs >= CRM_EPOCH_CAP, (path.name, train.crm_epochs)
+            assert train.llm_epochs >= LLM_EPOCH_CAP, (path.name, train.llm_epochs)
