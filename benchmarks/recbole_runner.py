@@ -25,7 +25,7 @@ for alias, target in {"float_": np.float64, "complex_": np.complex128, "unicode_
 ray = types.ModuleType("ray")
 ray.tune = types.ModuleType("ray.tune")  # type: ignore[attr-defined]
 sys.modules.setdefault("ray", ray)
-sys.modules.setdefault("ray.tune", ray.tune)  # type: ignore[attr-defined]
+sys.modules.setdefault("ray.tune", ray.tune)
 os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
 
 import recbole  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> None:
         epochs.append({"train_seconds": time.perf_counter() - t0})
         return out
 
-    trainer._train_epoch = timed_train_epoch  # type: ignore[method-assign]
+    trainer._train_epoch = timed_train_epoch
 
     def on_epoch_end(epoch: int, valid_score: float) -> None:
         epochs[-1].update({"epoch": epoch + 1, "elapsed": time.perf_counter() - started, "valid_ndcg@10": valid_score})

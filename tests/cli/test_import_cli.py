@@ -111,7 +111,7 @@ def stored(url: str, run_id: int) -> dict[str, Any]:
         with store.engine.connect() as connection:
             runs = Base.metadata.tables["runs"]
             run = connection.execute(select(runs).where(runs.c.id == run_id)).one()._asdict()
-            out = {"runs": {k: v for k, v in run.items() if k != "id"}}
+            out: dict[str, Any] = {"runs": {k: v for k, v in run.items() if k != "id"}}
             for name in CHILD_TABLES:
                 table = Base.metadata.tables[name]
                 stmt = select(table).where(table.c.run_id == run_id).order_by(*table.primary_key)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -26,7 +27,7 @@ def cli(db: str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def queued(db: str) -> list[dict[str, object]]:
+def queued(db: str) -> list[dict[str, Any]]:
     code, out, _ = cli(db, "queue", "ls", "--json")
     assert code == 0
     return list(json.loads(out))

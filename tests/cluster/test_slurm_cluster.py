@@ -104,8 +104,12 @@ def test_a_cancelled_job_requeues_its_run_and_another_worker_resumes_it(
         else:
             _scancel("--signal=USR1", "--batch", job)
         with store.session() as session:
-            preempted = lambda: session.scalar(select(Run.preemptions).where(Run.id == ids[0])) == 1  # noqa: E731
-            wait_for(lambda: (session.expire_all(), preempted())[1], 60, "the run to be preempted")
+
+            def preempted() -> bool:
+                session.expire_all()
+                return session.scalar(select(Run.preemptions).where(Run.id == ids[0])) == 1
+
+            wait_for(preempted, 60, "the run to be preempted")
         wait_for(lambda: all(read_run(store, i).run.status == "succeeded" for i in ids), SLOW_START_S, "both runs")
         resumed = read_run(store, ids[0]).run
         assert resumed.worker_id != first.worker_id and resumed.attempts == 2

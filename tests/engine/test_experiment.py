@@ -17,7 +17,7 @@ from engine.data import load_dataset
 from engine.events import Emitter
 from engine.experiment import run_experiment
 from engine.phase_cache import round0_key
-from engine.protocol import Eval, Event, Ranks, decode
+from engine.protocol import EpochEnd, Eval, Event, PhaseStarted, Ranks, decode
 from engine.runtime import Cancelled, CancelToken
 
 pytestmark = pytest.mark.xdist_group("torch")
@@ -224,9 +224,9 @@ def test_a_run_stopped_inside_a_phase_resumes_after_its_last_epoch(
     assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
 
 
-def epoch_ends(events: list[Event], model: str) -> list[Event]:
+def epoch_ends(events: list[Event], model: str) -> list[EpochEnd]:
     """The epoch_end events of round 1's ``model`` phase."""
-    return [e for e in events if e.type == "epoch_end" and e.round == 1 and e.model == model]  # type: ignore[attr-defined]
+    return [e for e in events if isinstance(e, EpochEnd) and e.round == 1 and e.model == model]
 
 
 def test_a_finished_run_keeps_its_phase_checkpoints_and_no_epoch_checkpoint(tmp_path: Path) -> None:
@@ -336,7 +336,7 @@ def test_the_llm_teacher_can_cover_every_crm_sample_and_leaves_no_cache_file(tmp
 
 def test_by_default_the_llm_teacher_covers_the_llms_own_samples(tmp_path: Path) -> None:
     _, events = run(tiny(rounds=1, teacher_cache="disk"), tmp_path)
-    started = next(e for e in events if e.type == "phase_started" and e.teacher == "llm")  # type: ignore[attr-defined]
+    started = next(e for e in events if isinstance(e, PhaseStarted) and e.teacher == "llm")
     assert started.teacher_cache["samples"] == 40 * 2  # data.llm_samples_per_user = 2, 40 users
     weights = next(e for e in events if e.type == "weights" and e.model == "crm")  # type: ignore[attr-defined]
     assert sum(weights.counts) == 40 * 2  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ ranks that reproduce its metrics exactly."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from tests.engine.test_experiment import private_cache, run, tiny  # noqa: F401 
 pytestmark = pytest.mark.xdist_group("torch")
 
 
-def final_metrics(events: list[object]) -> list[dict[str, float]]:
+def final_metrics(events: Sequence[object]) -> list[dict[str, float]]:
     return [e.metrics for e in events if isinstance(e, Eval)]
 
 

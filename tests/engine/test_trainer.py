@@ -244,6 +244,9 @@ class HalfTeacher:
         rows = torch.arange(0, len(keys), 2)
         return rows, self.logits[rows]
 
+    def close(self) -> None:
+        pass
+
 
 def test_kl_is_summed_over_covered_rows_and_divided_by_all_rows() -> None:
     torch.manual_seed(0)

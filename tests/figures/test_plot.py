@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from matplotlib.patches import Rectangle
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 from typer.testing import CliRunner
 
 from llmd4rec_tui.cli import app
@@ -44,7 +47,9 @@ def _data(db: str, ids: list[int], kind: str, split: str = "test") -> FigureData
 def _fonts(pdf: Path) -> list[str]:
     subtypes = []
     for page in PdfReader(pdf).pages:
-        fonts = page["/Resources"].get_object().get("/Font", {})
+        resources = page["/Resources"].get_object()
+        assert isinstance(resources, DictionaryObject)
+        fonts = resources.get("/Font", {})
         for ref in fonts.get_object().values():
             subtypes.append(str(ref.get_object()["/Subtype"]))
     return subtypes
@@ -67,7 +72,8 @@ def test_each_kind_renders_png_svg_and_pdf_with_truetype_fonts(
     data = _data(db, [int(i) for i in chosen], kind)
     assert data.to_csv() == table.read_text()
     assert "protocol: " in data.caption and "PdfReader" not in data.caption
-    assert PdfReader(pdf).metadata is not None and PdfReader(pdf).metadata.subject == data.caption
+    metadata = PdfReader(pdf).metadata
+    assert metadata is not None and metadata.subject == data.caption
     figure = draw(data)
     for suffix, magic in (("png", b"\x89PNG"), ("svg", b"<?xml")):
         out = tmp_path / f"{kind}.{suffix}"
@@ -87,7 +93,7 @@ def test_the_rounds_csv_is_what_the_lines_draw(figures_db: tuple[str, dict[str, 
     # llmd0 and llmd1 after each round: (0.30 + 0.31) / 2, ... of HR@10, NDCG@10 = 0.42 HR@10
     assert [round(float(r["y"]), 6) for r in crm] == [round(v * 0.42, 6) for v in (0.305, 0.335, 0.345)]
     figure = draw(data)
-    drawn = {line.get_label(): list(line.get_ydata()) for ax in figure.axes for line in ax.get_lines()}
+    drawn = {line.get_label(): list(np.asarray(line.get_ydata())) for ax in figure.axes for line in ax.get_lines()}
     for series in {r["series"] for r in rows}:
         plotted = [float(r["y"]) for r in rows if r["series"] == series]
         assert drawn[series] == pytest.approx(plotted if len(plotted) > 1 else plotted * 2), series
@@ -102,7 +108,10 @@ def test_the_ablation_bars_are_the_csv_means_with_seed_error_bars(figures_db: tu
     }  # fmt: skip
     full_crm = next(r for r in rows if r["series"] == "LLMD4Rec" and r["x"] == "CRM")
     assert float(full_crm["err"]) == pytest.approx(0.00707107 * 0.42, rel=1e-4) and full_crm["n"] == "2"
-    heights = sorted(p.get_height() for p in draw(data).axes[0].patches)
+    patches = draw(data).axes[0].patches
+    bars = [p for p in patches if isinstance(p, Rectangle)]
+    assert len(bars) == len(patches)
+    heights = sorted(bar.get_height() for bar in bars)
     assert heights == pytest.approx(sorted(float(r["y"]) for r in rows))
 
 

@@ -83,9 +83,8 @@ def test_a_reader_polling_every_50ms_sees_no_errors_while_10000_events_arrive(
             try:
                 with store.session() as session:
                     list_runs(session)
-                    polls.append(
-                        session.scalar(select(func.count()).select_from(Metric).where(Metric.run_id == run_id))
-                    )
+                    count = select(func.count()).select_from(Metric).where(Metric.run_id == run_id)
+                    polls.append(session.execute(count).scalar_one())
             except BaseException as exc:  # any error here is the failure under test
                 errors.append(exc)
             done.wait(0.05)

@@ -23,7 +23,7 @@ from llmd4rec_tui.store.queries import run_metrics
 from tests.fixtures.queued import queue_runs, read_events, read_run
 
 
-def _count(store: Store, table: type, run_id: int) -> int:
+def _count(store: Store, table: type[EventRow] | type[Metric] | type[Histogram] | type[RunSummary], run_id: int) -> int:
     with store.session() as session:
         return int(session.scalar(select(func.count()).select_from(table).where(table.run_id == run_id)) or 0)
 

@@ -69,7 +69,8 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy_timeout is not None and busy_timeout >= 1000
     store.close()
 
 

@@ -18,7 +18,7 @@ SAMPLED = {"split": "leave-one-out", "ranking": "sampled-100"}
 
 
 def run(
-    run_id: int, lr: float, seed: int, ndcg: float, protocol: dict[str, str] = FULL, **extra: object
+    run_id: int, lr: float, seed: int, ndcg: float, protocol: dict[str, str] = FULL, /, **extra: object
 ) -> CompareInput:
     config = {"run.name": f"lr{lr}", "run.seed": seed, "train.crm_lr": lr, "crm.hidden_size": 64, **extra}
     return CompareInput(run_id, f"lr{lr}", "succeeded", seed, config, protocol, {"crm": {"ndcg@10": ndcg}})

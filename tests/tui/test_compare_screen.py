@@ -7,14 +7,17 @@ import io
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.screens.compare_screen import CompareScreen
 from llmd4rec_tui.widgets.compare_table import CompareView
 from tests.tui.pilot_helpers import build_app, wait_for
 
 
-async def open_compare(pilot, app, ids: list[int]) -> CompareScreen:  # type: ignore[no-untyped-def]
+async def open_compare(pilot: Pilot[None], app: Llmd4recApp, ids: list[int]) -> CompareScreen:
+    assert app.context is not None
     screen = CompareScreen(app.context, ids)
     await app.push_screen(screen)
     await wait_for(pilot, lambda: bool(screen.comparison.tables))

@@ -49,6 +49,7 @@ async def test_f_on_the_run_screen_writes_its_losses_or_says_there_are_none(
     async with app.run_test(size=(140, 40)) as pilot:
         await runs_shown(pilot, 15)
         path = tmp_path / f"losses-run-{ids['trained0']}.png"
+        assert app.context is not None
         for name, message in (("trained0", f"wrote {path}"), ("sasrec0", "no losses figure: run")):
             screen = RunScreen(app.context, ids[name])
             await app.push_screen(screen)

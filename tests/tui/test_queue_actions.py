@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
+
+from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.screens.confirm_screen import ConfirmScreen
 from llmd4rec_tui.screens.path_prompt import PathPrompt
 from llmd4rec_tui.store.db import Store
@@ -26,7 +29,7 @@ def column(store: Store, run_id: int, name: str) -> object:
         return None if run is None else getattr(run, name)
 
 
-async def select_run(pilot, app, run_id: int) -> None:  # type: ignore[no-untyped-def]
+async def select_run(pilot: Pilot[None], app: Llmd4recApp, run_id: int) -> None:
     table = app.screen.query_one(RunsTable)
     await wait_for(pilot, lambda: run_id in table.run_ids)
     table.move_cursor(row=table.run_ids.index(run_id))

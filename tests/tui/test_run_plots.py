@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 from textual_plotext import PlotextPlot
 
 from engine.protocol import Log
+from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.screens.run_screen import RunScreen
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.ingest import RunIngestor
@@ -23,7 +25,8 @@ def plain(drawn: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", drawn)
 
 
-async def open_run(pilot, app, run_id: int) -> RunScreen:  # type: ignore[no-untyped-def]
+async def open_run(pilot: Pilot[None], app: Llmd4recApp, run_id: int) -> RunScreen:
+    assert app.context is not None
     screen = RunScreen(app.context, run_id)
     await app.push_screen(screen)
     await wait_for(pilot, lambda: screen.info is not None)

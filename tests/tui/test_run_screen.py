@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, TabbedContent
 
 from engine.protocol import Eval, Step, Weights
+from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.screens.run_screen import RunScreen
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.ingest import RunIngestor
@@ -17,7 +19,8 @@ from tests.tui.dbfill import EVENTS, add_run, replay
 from tests.tui.pilot_helpers import build_app, wait_for
 
 
-async def open_run(pilot, app, run_id: int) -> RunScreen:  # type: ignore[no-untyped-def]
+async def open_run(pilot: Pilot[None], app: Llmd4recApp, run_id: int) -> RunScreen:
+    assert app.context is not None
     screen = RunScreen(app.context, run_id)
     await app.push_screen(screen)
     await wait_for(pilot, lambda: screen.info is not None)

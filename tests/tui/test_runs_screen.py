@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Static
 
+from llmd4rec_tui.app import Llmd4recApp
 from llmd4rec_tui.screens.compare_screen import CompareScreen
 from llmd4rec_tui.screens.help_screen import HelpScreen
 from llmd4rec_tui.screens.run_screen import RunScreen
@@ -15,12 +16,12 @@ from llmd4rec_tui.widgets.runs_table import RunsTable
 from tests.tui.pilot_helpers import build_app, wait_for
 
 
-def shown(app: object) -> list[int]:
-    return app.screen.query_one(RunsTable).run_ids  # type: ignore[attr-defined, no-any-return]
+def shown(app: Llmd4recApp) -> list[int]:
+    return app.screen.query_one(RunsTable).run_ids
 
 
-def status_line(app: object) -> str:
-    return str(app.screen.query_one("#runs-status", Static).render())  # type: ignore[attr-defined]
+def status_line(app: Llmd4recApp) -> str:
+    return str(app.screen.query_one("#runs-status", Static).render())
 
 
 async def test_runs_open_with_every_run_and_the_live_worker(db_url: str, run_ids: dict[str, int]) -> None:
@@ -118,7 +119,7 @@ async def test_mark_runs_and_open_compare_and_run(db_url: str, run_ids: dict[str
         await pilot.press("c")  # nothing marked, one run under the cursor: not enough
         assert isinstance(app.screen, RunsScreen)
         await pilot.press("down", "down", "down", "space", "space")  # marks #3 and #2
-        assert app.screen.marked == {run_ids["failed"], run_ids["base1"]}  # type: ignore[attr-defined]
+        assert app.screen.marked == {run_ids["failed"], run_ids["base1"]}
         await wait_for(pilot, lambda: "2 marked" in status_line(app))
         await pilot.press("c")
         assert isinstance(app.screen, CompareScreen)

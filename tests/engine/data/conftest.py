@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
 def section(tmp_path: Path) -> Callable[..., DataSection]:
     """A [data] section with its cache inside tmp_path."""
 
-    def make(**values: object) -> DataSection:
+    def make(**values: Any) -> DataSection:
         values.setdefault("cache_dir", str(tmp_path / "cache"))
         return DataSection(**values)
 

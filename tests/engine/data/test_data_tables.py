@@ -8,12 +8,12 @@ import pytest
 
 from engine.data.errors import DataError
 from engine.data.sources import DataSource
-from engine.data.tables import read_table
+from engine.data.tables import Table, TableFormat, read_table
 
 
-def _table(path: Path, text: str | bytes, fmt: str = "atomic"):  # type: ignore[no-untyped-def]
+def _table(path: Path, text: str | bytes, fmt: TableFormat = "atomic") -> Table:
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return read_table(DataSource(path), fmt)  # type: ignore[arg-type]
+    return read_table(DataSource(path), fmt)
 
 
 def test_atomic_crlf_type_suffix_and_bare_quotes(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from transformers import GPT2Config, GPT2Model, Qwen2Config, Qwen2Model
 
 from engine.assets import PACKAGES_DIR
 from engine.backbone_catalog import COMPLETE_MARKER, PACKAGED, converted_folder, describe_backbones
-from engine.backbones import BackboneError, build_tiny_random, convert_gguf, load_backbone, tiny_tokenizer
+from engine.backbones import Backbone, BackboneError, build_tiny_random, convert_gguf, load_backbone, tiny_tokenizer
 from engine.data.dataset import SequenceDataset
 from engine.models.llm import LLMRecommender, LoRASettings
 
@@ -21,6 +21,12 @@ def save_folder(model: torch.nn.Module, folder: Path) -> Path:
     model.save_pretrained(folder)  # type: ignore[operator]
     tiny_tokenizer().save_pretrained(folder)
     return folder
+
+
+def input_weights(backbone: Backbone) -> torch.Tensor:
+    embeddings = backbone.model.get_input_embeddings()
+    assert isinstance(embeddings, torch.nn.Embedding)
+    return embeddings.weight
 
 
 def tiny_gpt2() -> GPT2Model:
@@ -45,7 +51,7 @@ def test_tiny_random_is_built_in_code_and_seeded(tmp_path: Path) -> None:
     a = load_backbone("tiny-random", 0, torch.float32, tmp_path, seed=1)
     b = load_backbone("tiny-random", 0, torch.float32, tmp_path, seed=1)
     c = load_backbone("tiny-random", 0, torch.float32, tmp_path, seed=2)
-    wa, wb, wc = (x.model.get_input_embeddings().weight for x in (a, b, c))
+    wa, wb, wc = (input_weights(x) for x in (a, b, c))
     assert torch.equal(wa, wb) and not torch.equal(wa, wc)
     assert a.hidden_size == 32 and a.num_layers == 2
     assert not any(p.requires_grad for p in a.model.parameters())
@@ -56,10 +62,12 @@ def test_local_llama_folder_loads_truncated(tmp_path: Path) -> None:
     model, _ = build_tiny_random()
     folder = save_folder(model, tmp_path / "llama")
     backbone = load_backbone(str(folder), 1, torch.float32, tmp_path)
-    assert backbone.num_layers == 1 and len(backbone.model.layers) == 1
+    layers = backbone.model.layers
+    assert isinstance(layers, torch.nn.ModuleList)
+    assert backbone.num_layers == 1 and len(layers) == 1
     assert backbone.model.config.num_hidden_layers == 1
-    original = model.layers[0].self_attn.q_proj.weight
-    torch.testing.assert_close(backbone.model.layers[0].self_attn.q_proj.weight, original)
+    original = model.get_parameter("layers.0.self_attn.q_proj.weight")
+    torch.testing.assert_close(backbone.model.get_parameter("layers.0.self_attn.q_proj.weight"), original)
 
 
 def test_more_layers_than_the_model_has_keeps_all(tmp_path: Path) -> None:

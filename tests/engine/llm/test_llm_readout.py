@@ -17,6 +17,7 @@ from engine.data.dataset import SequenceDataset
 from engine.distill import kl_teacher_student
 from engine.models.crm import TrainingWindows
 from engine.models.llm import LLMBatch, LLMRecommender
+from engine.prompts import PromptBatch
 from engine.teachers import CachedTeacher, LiveTeacher
 
 ModelFactory = Callable[..., LLMRecommender]
@@ -128,10 +129,10 @@ def test_the_teacher_scores_every_training_position_in_one_pass_per_window(
     passes = 0
     inner = model.item_logits
 
-    def counted(*args: object) -> torch.Tensor:
+    def counted(prompts: PromptBatch, read: torch.Tensor) -> torch.Tensor:
         nonlocal passes
         passes += 1
-        return inner(*args)  # type: ignore[arg-type]
+        return inner(prompts, read)
 
     model.item_logits = counted  # type: ignore[method-assign]
     keys = data.llm_samples(0)

@@ -58,7 +58,9 @@ def test_title_vectors_reach_the_scores_and_w_text_learns(titled: ModelFactory) 
         model.w_text.weight.normal_(0, 0.1)
     history = np.array([3, 5, 7])
     before = model.score([history])
-    model.title_vectors[5] += 1.0
+    vectors = model.title_vectors
+    assert isinstance(vectors, torch.Tensor)
+    vectors[5] += 1.0
     assert not torch.allclose(before, model.score([history]), atol=1e-4)
     assert "w_text.weight" in model.trainable_state() and "W_text" in model.watched_tensors()
     assert model.parameter_counts()["w_text"] == sum(p.numel() for p in model.w_text.parameters())
