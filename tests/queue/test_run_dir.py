@@ -48,6 +48,15 @@ def _stop_outside_a_transaction(worker: subprocess.Popen[str], store: Store) -> 
     with store.write() as session:
         session.execute(select(Run.id).limit(1))
         worker.send_signal(signal.SIGSTOP)
+        # A signal is delivered when the kernel next schedules the process: on a loaded
+        # machine it could start a write after this lock is released and stop inside it.
+        wait_for(lambda: _is_stopped(worker.pid), 10, "the worker to stop")
+
+
+def _is_stopped(pid: int) -> bool:
+    """The process state in /proc/PID/stat is T (stopped by a signal)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "T"
 
 
 def test_a_hung_worker_never_shares_its_run_directory_with_the_next_attempt(
