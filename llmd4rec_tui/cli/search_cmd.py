@@ -213,7 +213,7 @@ def final(
 ) -> None:
     """The best trial's rerun on test (tag study:NAME:best) against another config's runs,
     per method, paired over seeds and users, apart from the search."""
-    from llmd4rec_tui.search.study_file import best_tag
+    from llmd4rec_tui.search.tags import best_tag
 
     if not against and not against_tag:
         raise fail("give --against ID or --against-tag TAG: the runs the best trial is measured against", EXIT_USAGE)

@@ -6,18 +6,25 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, fail
+from llmd4rec_tui.cli.common import EXIT_RUNTIME, EXIT_USAGE, err_console, fail
 from llmd4rec_tui.store.records import CompareInput
 from llmd4rec_tui.store.views import compare_inputs, run_ids_with_tag
 
 
 def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None) -> list[CompareInput]:
-    """The runs named by id, then every run with each tag, in that order, without repeats."""
+    """The runs named by id, then every run with each tag, in that order, without repeats;
+    a search's trials only by id or by their study's tag (search/tags.py says why)."""
     chosen = list(dict.fromkeys(ids or []))
     for name in tags or []:
-        tagged = run_ids_with_tag(session, name)
-        if not tagged:
+        tagged, trials = run_ids_with_tag(session, name)
+        if not tagged and not trials:
             raise fail(f"--tag {name!r}: no run has this tag", EXIT_RUNTIME)
+        if trials:
+            listed = ", ".join(map(str, trials))
+            err_console.print(
+                f"--tag {name!r}: left out {len(trials)} search trial run(s) ({listed}); "
+                "choose them by id or by their study's tag (study:NAME)"
+            )
         chosen += [i for i in tagged if i not in chosen]
     if not chosen:
         raise fail("give run ids or --tag to choose the runs", EXIT_USAGE)

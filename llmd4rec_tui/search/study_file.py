@@ -36,6 +36,7 @@ from typing import Any
 from engine.config import Config, ConfigError, config_from_dict, config_to_toml, flatten, read_toml
 from llmd4rec_tui.queue.enqueue import anchor_data_paths
 from llmd4rec_tui.results import METRICS
+from llmd4rec_tui.search.tags import best_tag, study_tag, trial_tag
 
 MODELS = ("crm", "llm", "mean")
 PRUNERS = ("median", "none")
@@ -142,18 +143,6 @@ class StudySpec:
         head += f"#   llmd4rec queue add THIS.toml --force; then llmd4rec runs results --tag {best_tag(self.name)}\n"
         seeds = ", ".join(str(s) for s in self.final_seeds)
         return head + config_to_toml(config) + f"\n[sweep]\nseeds = [{seeds}]\n"
-
-
-def study_tag(name: str) -> str:
-    return f"study:{name}"
-
-
-def best_tag(name: str) -> str:
-    return f"study:{name}:best"
-
-
-def trial_tag(name: str, number: int) -> str:
-    return f"study:{name}:trial:{number}"
 
 
 def _int_list(source: str, key: str, value: Any) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.config import flatten
+from llmd4rec_tui.search.tags import is_trial_run, tag_shows_trials
 from llmd4rec_tui.store.db import Store, StoreError, display_url, sqlite_file, sqlite_writable
 from llmd4rec_tui.store.models import Run, RunSummary
 from llmd4rec_tui.store.queries import resolved_config
@@ -54,9 +55,16 @@ def compare_inputs(session: Session, run_ids: list[int]) -> tuple[CompareInput, 
     )
 
 
-def run_ids_with_tag(session: Session, tag: str) -> list[int]:
-    stmt = select(Run.id).where(*RunFilter(tag=tag).clauses()).order_by(Run.id)
-    return list(session.scalars(stmt))
+def run_ids_with_tag(session: Session, tag: str) -> tuple[list[int], list[int]]:
+    """The runs with this tag for a results table, and apart from them the search trials
+    it leaves out (every trial, unless the tag is its study's: search/tags.py)."""
+    stmt = select(Run.id, Run.tags).where(*RunFilter(tag=tag).clauses()).order_by(Run.id)
+    kept: list[int] = []
+    trials: list[int] = []
+    for run_id, tags in session.execute(stmt):
+        hidden = not tag_shows_trials(tag) and is_trial_run(tags or [])
+        (trials if hidden else kept).append(run_id)
+    return kept, trials
 
 
 def open_for_reading(url: str, read_only: bool = False) -> Store:

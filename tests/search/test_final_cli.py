@@ -14,7 +14,7 @@ from engine.config import config_from_dict, config_to_toml
 from engine.protocol import Eval, Ranks, RunFinished, RunStarted
 from llmd4rec_tui.cli import app
 from llmd4rec_tui.queue.enqueue import PendingRun, add_runs
-from llmd4rec_tui.search.study_file import best_tag
+from llmd4rec_tui.search.tags import best_tag, study_tag, trial_tag
 from llmd4rec_tui.significance import per_user_value
 from llmd4rec_tui.store.db import Store, open_store
 from llmd4rec_tui.store.ingest import RunIngestor
@@ -24,8 +24,11 @@ PROTOCOL = {"split": "leave-one-out", "ranking": "full", "ks": [5, 10, 20]}
 USERS = [f"u{i}" for i in range(150)]
 
 
-def finished(store: Store, seed: int, tag: str, beta: float, crm_ranks: list[int], llm_ranks: list[int]) -> int:
-    raw: dict[str, Any] = {"run": {"seed": seed, "tags": [tag]}, "distill": {"mode": "mutual", "beta": beta}}
+def finished(
+    store: Store, seed: int, tag: str | list[str], beta: float, crm_ranks: list[int], llm_ranks: list[int]
+) -> int:
+    tags = [tag] if isinstance(tag, str) else tag
+    raw: dict[str, Any] = {"run": {"seed": seed, "tags": tags}, "distill": {"mode": "mutual", "beta": beta}}
     config = config_from_dict(raw, "study.toml")
     (run_id,) = add_runs(store, [PendingRun(Path("study.toml"), config, config_to_toml(config))], force=True).added
     with store.write() as session:
@@ -82,3 +85,33 @@ def test_search_final_refuses_a_side_with_two_configs_of_one_method(tmp_path: Pa
     store.close()
     done = CliRunner().invoke(app, ["--db", url, "search", "final", "ml", "--against-tag", "defaults"])
     assert done.exit_code == 2 and "against: runs of LLMD4Rec_C with different configs (beta=" in done.output
+
+
+def test_a_trial_run_stays_out_of_its_sets_results_unless_chosen_by_id_or_study(tmp_path: Path) -> None:
+    """A trial carries its base config's tags: the set's table, figures and `search final
+    --against-tag SET` leave it out (its test metrics are not a result), with a note."""
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    store = open_store(url)
+    ranks = [5] * len(USERS)
+    default = finished(store, 0, "set", 1.0, ranks, ranks)
+    trial = finished(store, 0, ["set", study_tag("ml"), trial_tag("ml", 1)], 0.3, [1] * len(USERS), ranks)
+    best = finished(store, 0, ["set", best_tag("ml")], 0.3, [2] * len(USERS), ranks)
+    store.close()
+    runner = CliRunner()
+
+    def results(*selection: str) -> list[list[int]]:
+        done = runner.invoke(app, ["--db", url, "runs", "results", *selection, "--format", "json"])
+        assert done.exit_code == 0, done.output
+        (table,) = json.loads(done.stdout)
+        return sorted(row["run_ids"] for row in table["rows"] if row["method"] == "LLMD4Rec_C")
+
+    assert results("--tag", "set") == [[default], [best]]
+    noted = runner.invoke(app, ["--db", url, "runs", "results", "--tag", "set", "--format", "json"])
+    assert f"left out 1 search trial run(s) ({trial})" in noted.stderr
+    assert results("--tag", study_tag("ml")) == [[trial]]
+    assert results(str(default), str(trial)) == [[default], [trial]]
+    final = runner.invoke(app, ["--db", url, "search", "final", "ml", "--against-tag", "set", "--format", "json"])
+    assert final.exit_code == 0, final.output
+    (table,) = json.loads(final.stdout)
+    sides = {(row["method"], row["variant"]): row["run_ids"] for row in table["rows"]}
+    assert sides[("LLMD4Rec_C", "against")] == [default] and sides[("LLMD4Rec_C", "best trial")] == [best]

@@ -216,6 +216,26 @@ async def test_a_run_that_finishes_appears_at_the_next_poll(db_url: str, ids: di
         await wait_for(pilot, lambda: "One-way LLM→SASRec" in [t.plain for t in column(screen, "methods-0")])
 
 
+async def test_a_search_trial_with_the_tag_stays_out_unless_the_tag_is_its_studys(
+    db_url: str, ids: dict[str, int]
+) -> None:
+    store = open_store(db_url)
+    with store.write() as session:
+        run = session.get(Run, ids["llmd1"])
+        assert run is not None
+        run.tags = [TAG, "study:s", "study:s:trial:3"]
+    store.close()
+    app = build_app(db_url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await runs_shown(pilot)
+        await pilot.press("slash", *f"tag:{TAG}", "enter")
+        screen = await results_open(pilot)
+        assert screen.loaded is not None
+        assert ids["llmd0"] in screen.loaded.run_ids and ids["llmd1"] not in screen.loaded.run_ids
+        await pilot.press("t", *"study:s", "enter")
+        await wait_for(pilot, lambda: screen.loaded is not None and screen.loaded.run_ids == (ids["llmd1"],))
+
+
 async def test_an_unwritable_export_is_a_notification(db_url: str, ids: dict[str, int], tmp_path: Path) -> None:
     missing = tmp_path / "missing" / "dir"
     app = build_app(db_url, export_dir=missing)
