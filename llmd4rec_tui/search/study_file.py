@@ -130,12 +130,14 @@ class StudySpec:
         return config_from_dict(tree, f"{self.base_source} [study {self.name}, trial {number}]")
 
     def best_config_toml(self, params: Mapping[str, Any], number: int) -> str:
-        """The best trial's config for the final run on test: the final seeds as a sweep and a
-        tag of its own, so its results never mix with the search's runs."""
+        """The best trial's config for the final run on test: the final seeds as a sweep and
+        its own tag only, so its results mix neither with the trials (`--tag study:NAME`) nor
+        with the base config's set (whose table would otherwise count the base's seeds twice
+        when the best trial is the base config itself)."""
         tree = self._tree(params)
         run = tree.setdefault("run", {})
         run["name"] = f"{self.name} best (trial {number})"
-        run["tags"] = [*run.get("tags", []), best_tag(self.name)]
+        run["tags"] = [best_tag(self.name)]
         config = config_from_dict(tree, f"{self.base_source} [study {self.name}, best trial {number}]")
         chosen = ", ".join(f"{k} = {json.dumps(v)}" for k, v in sorted(params.items()))
         head = f"# Study {self.name}, best trial {number} on validation {self.metric} ({self.model}): {chosen}\n"

@@ -76,7 +76,8 @@ def test_a_study_completes_prunes_and_survives_a_killed_coordinator(tmp_path: Pa
     best = runner.invoke(app, ["--db", db, "search", "best", "fake", "--config-out", str(tmp_path / "best.toml")])
     assert best.exit_code == 0, best.output
     text = (tmp_path / "best.toml").read_text()
-    assert "t1 = 4.0" in text and "seeds = [0, 1, 2]" in text and '"study:fake:best"' in text
+    assert "t1 = 4.0" in text and "seeds = [0, 1, 2]" in text
+    assert 'tags = ["study:fake:best"]' in text  # neither the base's "fake" nor the trials' study tag
     # seed 0 is trial 1's config: --force reruns it under the final tag, apart from the search
     again = runner.invoke(app, ["--db", db, "queue", "add", str(tmp_path / "best.toml"), "--force", "--json"])
     assert again.exit_code == 0 and '"added": [5, 6, 7]' in again.stdout, again.output
