@@ -164,6 +164,23 @@ def best(
         f"`llmd4rec queue add {config_out} --force` reruns it on test over seeds {list(record.spec.final_seeds)}",
         highlight=False,
     )
+    ran = _runs_of_config(ctx, record.spec, chosen)
+    if ran:
+        out_console.print(
+            f"this very config (same config hash) already ran on test: {ran}; rerunning a seed repeats its run, "
+            "and when these are the runs you would compare against, the search kept their config",
+            highlight=False,
+        )
+
+
+def _runs_of_config(ctx: typer.Context, spec: Any, trial: Any) -> str:
+    """'run 7 (seed 0), run 8 (seed 1)': succeeded runs of the best config on the final seeds."""
+    from llmd4rec_tui.store.queries import runs_by_config_hash
+
+    hashes = {seed: spec.trial_config(trial.params, seed, trial.number).hash() for seed in spec.final_seeds}
+    with cli_store(ctx, for_reading=True) as store, store.session() as session:
+        done = runs_by_config_hash(session, hashes.values(), ("succeeded",))
+    return ", ".join(f"run {done[digest]} (seed {seed})" for seed, digest in hashes.items() if digest in done)
 
 
 @search_app.command("ls")

@@ -17,12 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from engine.config import Config, ConfigError, expand_file
 from llmd4rec_tui.queue.errors import QueueError
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.models import Run, RunSummary
+from llmd4rec_tui.store.queries import runs_by_config_hash
 from llmd4rec_tui.store.records import now_utc
 
 DUPLICATE_STATUSES = ("queued", "held", "running", "succeeded")
@@ -103,8 +104,7 @@ def add_runs(
         if store.dialect == "postgresql":  # so two adds of one config cannot both pass the duplicate check
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_ENQUEUE_LOCK})
         hashes = {p.config.hash() for p in pending}
-        query = select(Run.config_hash, Run.id).where(Run.config_hash.in_(hashes), Run.status.in_(DUPLICATE_STATUSES))
-        existing = {digest: run_id for digest, run_id in session.execute(query)}
+        existing = runs_by_config_hash(session, hashes, DUPLICATE_STATUSES)
         taken: dict[str, str] = {}  # hash -> where it was seen in this batch
         for index, item in enumerate(pending):
             digest = item.config.hash()

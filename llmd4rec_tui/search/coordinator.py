@@ -25,6 +25,7 @@ from llmd4rec_tui.search.storage import optuna_storage
 from llmd4rec_tui.search.study_file import StudySpec, spec_from_json
 from llmd4rec_tui.store.db import Store, StoreError
 from llmd4rec_tui.store.models import Run
+from llmd4rec_tui.store.queries import runs_by_config_hash
 from llmd4rec_tui.store.records import ACTIVE_STATUSES
 from llmd4rec_tui.store.rounds import round_metrics
 
@@ -190,10 +191,7 @@ class Coordinator:
         """One run per seed; a run of the same config already queued or done is used instead."""
         configs = [self.spec.trial_config(params, seed, number) for seed in self.spec.seeds]
         with self.store.session() as session:
-            query = select(Run.config_hash, Run.id).where(
-                Run.config_hash.in_([c.hash() for c in configs]), Run.status.in_(DUPLICATE_STATUSES)
-            )
-            existing = dict(session.execute(query.order_by(Run.id)).all())
+            existing = runs_by_config_hash(session, [c.hash() for c in configs], DUPLICATE_STATUSES)
         source = Path(self.spec.base_source)
         new = [PendingRun(source, c, config_to_toml(c)) for c in configs if c.hash() not in existing]
         added = iter(add_runs(self.store, new).added) if new else iter(())

@@ -9,7 +9,7 @@ summary tables (raw metrics only for one run's detail), so they stay fast with m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
@@ -74,6 +74,12 @@ def queue_positions(session: Session) -> dict[int, int]:
     run keeps its place and is skipped until released."""
     query = select(Run.id).where(Run.status.in_(("queued", "held"))).order_by(*CLAIM_ORDER)
     return {run_id: place for place, run_id in enumerate(session.scalars(query), start=1)}
+
+
+def runs_by_config_hash(session: Session, hashes: Iterable[str], statuses: Iterable[str]) -> dict[str, int]:
+    """The newest run of each config hash among runs in these statuses: what a duplicate is."""
+    query = select(Run.config_hash, Run.id).where(Run.config_hash.in_(list(hashes)), Run.status.in_(list(statuses)))
+    return dict(session.execute(query.order_by(Run.id)).all())
 
 
 def resolved_config(config_json: str) -> dict[str, Any]:

@@ -75,6 +75,8 @@ def test_a_study_completes_prunes_and_survives_a_killed_coordinator(tmp_path: Pa
     assert shown.exit_code == 0 and '"state": "PRUNED"' in shown.stdout
     best = runner.invoke(app, ["--db", db, "search", "best", "fake", "--config-out", str(tmp_path / "best.toml")])
     assert best.exit_code == 0, best.output
+    trial_run = record.best.run_ids[0]
+    assert f"already ran on test: run {trial_run} (seed 0);" in " ".join(best.output.split())
     text = (tmp_path / "best.toml").read_text()
     assert "t1 = 4.0" in text and "seeds = [0, 1, 2]" in text
     assert 'tags = ["study:fake:best"]' in text  # neither the base's "fake" nor the trials' study tag
