@@ -20,7 +20,7 @@ from llmd4rec_tui.screens.export_file import SUFFIXES, write_export
 from llmd4rec_tui.screens.figure_export import write_figure
 from llmd4rec_tui.screens.messages import ReadAnswer, ReadFailed
 from llmd4rec_tui.screens.polling import PollingScreen, Read
-from llmd4rec_tui.search.tags import is_trial_run, tag_shows_trials
+from llmd4rec_tui.search.tags import in_tag_selection
 from llmd4rec_tui.store.db import Store
 from llmd4rec_tui.store.queries import final_test_ranks, list_runs
 from llmd4rec_tui.store.rounds import phase_epochs, round_metrics
@@ -96,9 +96,8 @@ def read_results(store: Store, source: ResultsSource, include_unfinished: bool) 
         if source.run_ids:
             ids = list(source.run_ids)
         elif source.where is not None:
-            shows_trials = tag_shows_trials(source.where.tag)
             listed = list_runs(session, source.where, BY_ID)
-            ids = [run.id for run in listed if shows_trials or not is_trial_run(run.tags or [])]
+            ids = [run.id for run in listed if in_tag_selection(run.tags or [], source.where.tag)]
         else:
             ids = []
         runs = compare_inputs(session, ids)

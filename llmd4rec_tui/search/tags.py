@@ -31,6 +31,7 @@ def is_trial_run(tags: Iterable[str]) -> bool:
     return any(_TRIAL_TAG.fullmatch(tag) for tag in tags)
 
 
-def tag_shows_trials(tag: str | None) -> bool:
-    """Whether runs chosen by this tag include a study's trials: only a study's own tags do."""
-    return tag is not None and tag.startswith(STUDY_PREFIX)
+def in_tag_selection(run_tags: Iterable[str], tag: str | None) -> bool:
+    """Whether a run chosen by a filter on this tag (none: no tag) belongs in a results
+    table: every run but a study's trials, which only the study's own tags select."""
+    return (tag is not None and tag.startswith(STUDY_PREFIX)) or not is_trial_run(run_tags)

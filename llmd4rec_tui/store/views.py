@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.config import flatten
-from llmd4rec_tui.search.tags import is_trial_run, tag_shows_trials
+from llmd4rec_tui.search.tags import in_tag_selection
 from llmd4rec_tui.store.db import Store, StoreError, display_url, sqlite_file, sqlite_writable
 from llmd4rec_tui.store.models import Run, RunSummary
 from llmd4rec_tui.store.queries import resolved_config
@@ -62,8 +62,7 @@ def run_ids_with_tag(session: Session, tag: str) -> tuple[list[int], list[int]]:
     kept: list[int] = []
     trials: list[int] = []
     for run_id, tags in session.execute(stmt):
-        hidden = not tag_shows_trials(tag) and is_trial_run(tags or [])
-        (trials if hidden else kept).append(run_id)
+        (kept if in_tag_selection(tags or [], tag) else trials).append(run_id)
     return kept, trials
 
 
