@@ -15,19 +15,22 @@ def chosen_runs(session: Session, ids: Sequence[int] | None, tags: Sequence[str]
     """The runs named by id, then every run with each tag, in that order, without repeats;
     a search's trials only by id or by their study's tag (search/tags.py says why)."""
     chosen = list(dict.fromkeys(ids or []))
+    left_out: list[str] = []
     for name in tags or []:
         tagged, trials = run_ids_with_tag(session, name)
         if not tagged and not trials:
             raise fail(f"--tag {name!r}: no run has this tag", EXIT_RUNTIME)
         if trials:
             listed = ", ".join(map(str, trials))
-            err_console.print(
-                f"--tag {name!r}: left out {len(trials)} search trial run(s) ({listed}); "
-                "choose them by id or by their study's tag (study:NAME)"
-            )
+            left_out.append(f"--tag {name!r}: left out {len(trials)} search trial run(s) ({listed})")
         chosen += [i for i in tagged if i not in chosen]
+    how = "choose them by id or by their study's tag (study:NAME)"
+    if not chosen and left_out:
+        raise fail("; ".join(left_out) + f", and no other run has it; {how}", EXIT_RUNTIME)
     if not chosen:
         raise fail("give run ids or --tag to choose the runs", EXIT_USAGE)
+    for line in left_out:
+        err_console.print(f"{line}; {how}")
     try:
         return list(compare_inputs(session, chosen))
     except KeyError as exc:

@@ -96,6 +96,7 @@ def test_a_trial_run_stays_out_of_its_sets_results_unless_chosen_by_id_or_study(
     default = finished(store, 0, "set", 1.0, ranks, ranks)
     trial = finished(store, 0, ["set", study_tag("ml"), trial_tag("ml", 1)], 0.3, [1] * len(USERS), ranks)
     best = finished(store, 0, ["set", best_tag("ml")], 0.3, [2] * len(USERS), ranks)
+    lone = finished(store, 1, ["lone", study_tag("other"), trial_tag("other", 2)], 0.5, ranks, ranks)
     store.close()
     runner = CliRunner()
 
@@ -110,6 +111,10 @@ def test_a_trial_run_stays_out_of_its_sets_results_unless_chosen_by_id_or_study(
     assert f"left out 1 search trial run(s) ({trial})" in noted.stderr
     assert results("--tag", study_tag("ml")) == [[trial]]
     assert results(str(default), str(trial)) == [[default], [trial]]
+    only_trials = runner.invoke(app, ["--db", url, "runs", "results", "--tag", "lone"])
+    message = " ".join(only_trials.output.split())
+    assert only_trials.exit_code == 1, only_trials.output
+    assert f"--tag 'lone': left out 1 search trial run(s) ({lone}), and no other run has it" in message
     final = runner.invoke(app, ["--db", url, "search", "final", "ml", "--against-tag", "set", "--format", "json"])
     assert final.exit_code == 0, final.output
     (table,) = json.loads(final.stdout)
