@@ -11,7 +11,7 @@ from engine.phase_cache import round0_key
 from engine.schedule import plan_phases
 
 CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"
-SETS = ("ml100k", "ml100k-every-item", "ml1m", "quickstart")
+SETS = ("ml100k", "ml100k-every-item", "ml1m", "ml1m-cpu", "quickstart")
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.rglob("*.toml")), ids=lambda p: str(p.relative_to(CONFIGS)))
